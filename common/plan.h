@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The plan: what one account's namespace set consists of, computed as plain
+ * data from resolved settings. The module builds it, sends it to the helper,
+ * and the helper turns it into syscalls; unit tests check it without root.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/macro.h"
+#include "common/policy.h"
+
+#define PNS_HOSTNAME_MAX 64 /* HOST_NAME_MAX on Linux */
+
+struct pns_plan {
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t namespaces; /* PNS_NS_*: what the set is made of */
+	enum pns_share share;
+	enum pns_tmp tmp;
+	enum pns_tmp var_tmp;
+	struct pns_size tmp_size; /* applies to every tmpfs of the set */
+	uint64_t tmp_inodes;      /* 0: kernel default */
+	bool shm_private;         /* own /dev/shm tmpfs and /dev/mqueue */
+	char hostname[PNS_HOSTNAME_MAX + 1]; /* expanded and valid; "": unchanged */
+	enum pns_userns_map userns_map;
+	enum pns_userns_fallback userns_fallback;
+};
+
+/*
+ * Build the plan for an isolated account. host_name is the host's current
+ * name (for %h). Returns 0, or -EINVAL with *ret_why set to a sentence
+ * explaining the inconsistency (e.g. "hostname is set but uts is not in
+ * namespaces", "hostname template expands to 'a_b', not a valid host name").
+ * Requires settings->isolate.
+ */
+int pns_plan_build(const struct pns_settings *s, const struct pns_identity *id,
+		const char *host_name, struct pns_plan *ret, const char **ret_why)
+	_warn_unused_result_;
+
+/* Check a plan received over the wire: every enum in range, hostname valid,
+ * sizes sane. 0 or -EINVAL with *ret_why. */
+int pns_plan_validate(const struct pns_plan *p, const char **ret_why) _warn_unused_result_;
+
+/* The mount steps of a plan, in order, as data. */
+enum pns_step_kind {
+	PNS_STEP_SLAVE_ROOT, /* mount("/", MS_SLAVE|MS_REC): host mounts in, nothing out */
+	PNS_STEP_TMPFS,      /* fresh tmpfs on target */
+	PNS_STEP_BIND_DIR,   /* bind STATE_DIR/<state_subdir>/<uid> on target */
+	PNS_STEP_MQUEUE,     /* mqueue on target, from the set's IPC namespace */
+};
+
+struct pns_mount_step {
+	enum pns_step_kind kind;
+	const char *target;       /* absolute, fixed string: never from the policy */
+	const char *state_subdir; /* BIND_DIR: "tmp" or "var-tmp" */
+	unsigned long flags;      /* MS_* */
+	char data[96];            /* tmpfs: "mode=1777,size=...,nr_inodes=..." */
+	bool optional;            /* skip when target does not exist (/dev/mqueue) */
+};
+
+#define PNS_MAX_STEPS 6
+/* Fill steps[] (at most PNS_MAX_STEPS) and return how many. */
+size_t pns_plan_mount_steps(const struct pns_plan *p, struct pns_mount_step steps[PNS_MAX_STEPS]);
+
+/* "mount ipc uts" for a PNS_NS_* mask; buf of at least 32 bytes. */
+const char *pns_ns_mask_to_string(unsigned mask, char *buf, size_t size);

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Policy: load /etc/security/pam_ns.conf and its drop-ins strictly, then
+ * resolve the settings that apply to one account.
+ *
+ * Pure code: no logging, no globals beyond iniparser's error callback, no
+ * privileged syscalls.  Every error is returned as data (struct pns_diag)
+ * so that the module logs it and pam_nsctl prints it, word for word.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/macro.h"
+
+/* The keys, in the order pam_nsctl explain prints them. */
+enum pns_key {
+	PNS_KEY_ISOLATE,
+	PNS_KEY_NAMESPACES,
+	PNS_KEY_TMP,
+	PNS_KEY_TMP_SIZE,
+	PNS_KEY_TMP_INODES,
+	PNS_KEY_VAR_TMP,
+	PNS_KEY_SHM,
+	PNS_KEY_HOSTNAME,
+	PNS_KEY_SHARE,
+	PNS_KEY_USERNS_MAP,
+	PNS_KEY_USERNS_FALLBACK,
+	_PNS_KEY_MAX,
+};
+
+/* Namespace bits, as in `namespaces = mount ipc uts user`. */
+enum {
+	PNS_NS_MOUNT = 1u << 0,
+	PNS_NS_IPC = 1u << 1,
+	PNS_NS_UTS = 1u << 2,
+	PNS_NS_USER = 1u << 3,
+	PNS_NS_ALL = PNS_NS_MOUNT | PNS_NS_IPC | PNS_NS_UTS | PNS_NS_USER,
+};
+
+enum pns_tmp { PNS_TMP_NONE, PNS_TMP_TMPFS, PNS_TMP_DIR };
+/* shm: AUTO resolves to PRIVATE when ipc is isolated, SHARED otherwise. */
+enum pns_shm { PNS_SHM_AUTO, PNS_SHM_PRIVATE, PNS_SHM_SHARED };
+enum pns_share { PNS_SHARE_USER, PNS_SHARE_SESSION };
+enum pns_userns_map { PNS_USERNS_MAP_SELF, PNS_USERNS_MAP_SUBID };
+enum pns_userns_fallback { PNS_USERNS_FALLBACK_DENY, PNS_USERNS_FALLBACK_SKIP };
+
+/* A tmpfs size: bytes, or a percentage (1..100) of RAM. Never 0: tmpfs reads 0 as "no limit". */
+struct pns_size {
+	uint64_t value;
+	bool percent;
+};
+
+/* Where a value came from: file == NULL means built-in. */
+struct pns_origin {
+	const char *file;
+	unsigned line;
+};
+
+/* Longest hostname template accepted, in bytes, without the NUL. */
+#define PNS_HOSTNAME_TEMPLATE_MAX 255
+
+struct pns_settings {
+	bool isolate;
+	unsigned namespaces; /* PNS_NS_* */
+	enum pns_tmp tmp;
+	struct pns_size tmp_size;
+	uint64_t tmp_inodes; /* 0: kernel default */
+	enum pns_tmp var_tmp;
+	enum pns_shm shm;
+	char hostname[PNS_HOSTNAME_TEMPLATE_MAX + 1]; /* "": leave the host name as it is */
+	enum pns_share share;
+	enum pns_userns_map userns_map;
+	enum pns_userns_fallback userns_fallback;
+	struct pns_origin origin[_PNS_KEY_MAX];
+};
+
+/*
+ * The account a policy is resolved for, as NSS describes it.
+ * groups[] holds the primary gid and every supplementary gid;
+ * group_names[i] is the name of groups[i], or NULL when the gid has none.
+ */
+struct pns_identity {
+	const char *name;
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	const char *const *group_names;
+	size_t n_groups;
+};
+
+/* One problem with the policy: "file:line: message" (line 0: the whole file). */
+struct pns_diag {
+	char *file;
+	unsigned line;
+	char *message;
+};
+
+struct pns_diag_list {
+	struct pns_diag *items;
+	size_t n;
+};
+
+struct pns_policy;
+
+/*
+ * Load main_path, then main_path.d/ *.conf in lexical (strcmp) order.
+ * Returns 0 if the policy is valid and stores it in *ret.
+ * Returns -EINVAL if it is not; every problem found is appended to diags.
+ * Returns another -errno (-ENOMEM, ...) on a system error, also described in diags.
+ * On any error *ret is untouched: never a partial policy.
+ *
+ * require_root_owned: check that every file is a regular file owned by root
+ * and not writable by group or others, in root-owned directories that are
+ * not writable by group or others.  The module and pam_nsctl always pass
+ * true; unit tests pass false.
+ */
+int pns_policy_load(const char *main_path, bool require_root_owned, struct pns_policy **ret,
+		struct pns_diag_list *diags) _warn_unused_result_;
+
+void pns_policy_free(struct pns_policy *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct pns_policy *, pns_policy_free);
+
+/*
+ * The settings for one account. For each key the value comes from the most
+ * specific match: a [user:NAME] or [uid:N] section (the one appearing last
+ * wins when both set it), else the matching [group:NAME]/[gid:N] section
+ * that appears last, else [default], else the built-in default.
+ * origin[] pointers stay valid as long as p lives.
+ */
+void pns_policy_resolve(const struct pns_policy *p, const struct pns_identity *id,
+		struct pns_settings *ret);
+
+/* The built-in defaults, origin "built-in" everywhere. */
+void pns_settings_builtin(struct pns_settings *ret);
+
+const char *pns_key_name(enum pns_key k);
+/* The value of key k in s, formatted as it would be written in the file. */
+int pns_settings_format(const struct pns_settings *s, enum pns_key k, char *buf, size_t size);
+
+/* The files that were read, in order (for pam_nsctl check). */
+size_t pns_policy_n_files(const struct pns_policy *p);
+const char *pns_policy_file(const struct pns_policy *p, size_t i);
+size_t pns_policy_n_sections(const struct pns_policy *p);
+
+void pns_diag_list_clear(struct pns_diag_list *l);
+/* Append "file:line: message"; returns -ENOMEM on failure. */
+int pns_diag_add(struct pns_diag_list *l, const char *file, unsigned line, const char *fmt, ...)
+	_printf_(4, 5);
