@@ -1,1 +1,233 @@
-/* placeholder */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/fdutil.h"
+
+uint64_t pns_now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int pns_wait_fd(int fd, short events, uint64_t deadline)
+{
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = events };
+		uint64_t now = pns_now_usec();
+		int r, ms;
+
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		ms = (int)((deadline - now + 999) / 1000);
+		r = poll(&p, 1, ms);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return negative_errno();
+		}
+		if (r > 0)
+			return 0;
+	}
+}
+
+void pns_close_many(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fds[i] = safe_close(fds[i]);
+}
+
+int pns_send_packet(int sock, const void *buf, size_t len, const int *fds, size_t n_fds)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int) * PNS_MAX_FDS)];
+	} control;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	if (n_fds > PNS_MAX_FDS)
+		return -E2BIG;
+	if (n_fds > 0) {
+		struct cmsghdr *c;
+
+		memset(&control, 0, sizeof(control));
+		mh.msg_control = control.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
+	}
+	do
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return negative_errno();
+	if ((size_t)n != len)
+		return -EIO;
+	return 0;
+}
+
+ssize_t pns_recv_packet(int sock, void *buf, size_t size, int *fds, size_t max_fds,
+		size_t *ret_n_fds, uint64_t deadline)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int) * PNS_MAX_FDS)];
+	} control;
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
+	struct msghdr mh = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
+	};
+	int got[PNS_MAX_FDS];
+	size_t n_got = 0;
+	ssize_t n;
+	int r;
+
+	r = pns_wait_fd(sock, POLLIN, deadline);
+	if (r < 0)
+		return r;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return negative_errno();
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		size_t k;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (n_got < PNS_MAX_FDS)
+				got[n_got++] = fd;
+			else
+				close(fd);
+		}
+	}
+
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || n_got > max_fds) {
+		pns_close_many(got, n_got);
+		return -EBADMSG;
+	}
+	if (n == 0) {
+		pns_close_many(got, n_got);
+		return -ECONNRESET;
+	}
+	memcpy(fds, got, sizeof(int) * n_got);
+	*ret_n_fds = n_got;
+	return n;
+}
+
+int pns_pidfd_open(pid_t pid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	return fd < 0 ? negative_errno() : fd;
+}
+
+int pns_pidfd_send_signal(int pidfd, int sig)
+{
+	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+		return negative_errno();
+	return 0;
+}
+
+int pns_connect_at(int dir_fd, const char *name)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	_cleanup_close_ int fd = -1;
+	int n;
+
+	/* Resolve through the already-open directory, never through a name
+	 * that could be swapped between check and use. */
+	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", dir_fd, name);
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return negative_errno();
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return negative_errno();
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return negative_errno();
+	if (cred.uid != 0)
+		return -EPERM;
+	return TAKE_FD(fd);
+}
+
+int pns_open_root_dir(int dir_fd, const char *name, mode_t mode, mode_t forbidden_mode)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	if (mode != 0 && mkdirat(dir_fd, name, mode) < 0 && errno != EEXIST)
+		return negative_errno();
+	/* O_NOFOLLOW|O_DIRECTORY: a symlink, FIFO or file planted here is
+	 * refused at once and never blocks (CVE-2024-22365). */
+	fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	if (fstat(fd, &st) < 0)
+		return negative_errno();
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH | forbidden_mode)))
+		return -EPERM;
+	return TAKE_FD(fd);
+}
+
+int pns_count_threads(void)
+{
+	char buf[4096];
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+	const char *p;
+
+	fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return negative_errno();
+	buf[n] = 0;
+	p = strstr(buf, "\nThreads:");
+	if (!p)
+		return -EIO;
+	return atoi(p + strlen("\nThreads:"));
+}
+
+int pns_ns_inode(const char *type, uint64_t *ret)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/self/ns/%s", type);
+	if (stat(path, &st) < 0)
+		return negative_errno();
+	*ret = (uint64_t)st.st_ino;
+	return 0;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Descriptor plumbing shared by the module, the helper and pam_nsctl. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "common/macro.h"
+
+#define PNS_MAX_FDS 4
+
+uint64_t pns_now_usec(void);
+
+/* poll() fd for events until deadline (CLOCK_MONOTONIC µs); -ETIMEDOUT when it passes. */
+int pns_wait_fd(int fd, short events, uint64_t deadline);
+
+/* One packet, with up to PNS_MAX_FDS descriptors attached; MSG_NOSIGNAL so a
+ * dead peer is -EPIPE, never a SIGPIPE in the host process. */
+int pns_send_packet(int sock, const void *buf, size_t len, const int *fds, size_t n_fds)
+	_warn_unused_result_;
+
+/*
+ * Receive one packet before deadline. Descriptors arrive close-on-exec;
+ * a truncated packet or truncated control data is -EBADMSG and every
+ * descriptor that did arrive is closed. 0 bytes (peer closed) is -ECONNRESET.
+ * Returns the packet length.
+ */
+ssize_t pns_recv_packet(int sock, void *buf, size_t size, int *fds, size_t max_fds,
+		size_t *ret_n_fds, uint64_t deadline) _warn_unused_result_;
+
+void pns_close_many(int *fds, size_t n);
+
+int pns_pidfd_open(pid_t pid) _warn_unused_result_;
+int pns_pidfd_send_signal(int pidfd, int sig);
+
+/* Connect a SOCK_SEQPACKET socket to dir_fd/name and check that the peer is root. */
+int pns_connect_at(int dir_fd, const char *name) _warn_unused_result_;
+
+/* Open (creating with mode if missing) a directory below dir_fd that must be a
+ * real directory owned by root and not writable by group or others (plus
+ * the bits in forbidden_mode). Never follows a symlink. */
+int pns_open_root_dir(int dir_fd, const char *name, mode_t mode, mode_t forbidden_mode)
+	_warn_unused_result_;
+
+/* Number of threads of the calling process, from /proc/self/status. */
+int pns_count_threads(void) _warn_unused_result_;
+
+/* st_ino of /proc/self/ns/<type> ("mnt", "ipc", "uts", "user"). */
+int pns_ns_inode(const char *type, uint64_t *ret) _warn_unused_result_;

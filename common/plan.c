@@ -1,1 +1,213 @@
-/* placeholder */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+
+#include "common/parse.h"
+#include "common/plan.h"
+
+int pns_plan_build(const struct pns_settings *s, const struct pns_identity *id,
+		const char *host_name, struct pns_plan *ret, const char **ret_why)
+{
+	struct pns_plan p;
+	const char *why;
+	int r;
+
+	memset(&p, 0, sizeof(p));
+	if (!s->isolate) {
+		*ret_why = "the account is not isolated";
+		return -EINVAL;
+	}
+	p.uid = (uint32_t)id->uid;
+	p.gid = (uint32_t)id->gid;
+	p.namespaces = s->namespaces;
+	p.share = s->share;
+	p.tmp = s->tmp;
+	p.var_tmp = s->var_tmp;
+	p.tmp_size = s->tmp_size;
+	p.tmp_inodes = s->tmp_inodes;
+	p.userns_map = s->userns_map;
+	p.userns_fallback = s->userns_fallback;
+
+	switch (s->shm) {
+	case PNS_SHM_PRIVATE:
+		if (!(p.namespaces & PNS_NS_IPC)) {
+			*ret_why = "shm = private needs ipc in namespaces";
+			return -EINVAL;
+		}
+		p.shm_private = true;
+		break;
+	case PNS_SHM_AUTO:
+		/* Private /dev/shm follows the IPC namespace, but needs a mount
+		 * namespace to put it in. */
+		p.shm_private = (p.namespaces & PNS_NS_IPC) && (p.namespaces & PNS_NS_MOUNT);
+		break;
+	case PNS_SHM_SHARED:
+		p.shm_private = false;
+		break;
+	}
+
+	if (s->hostname[0]) {
+		if (!(p.namespaces & PNS_NS_UTS)) {
+			*ret_why = "hostname is set but uts is not in namespaces";
+			return -EINVAL;
+		}
+		r = pns_hostname_expand(s->hostname, id->name, (uint32_t)id->uid, host_name,
+				p.hostname, sizeof(p.hostname));
+		if (r == -ENAMETOOLONG || (r >= 0 && !pns_hostname_is_valid(p.hostname))) {
+			*ret_why = "the hostname template does not expand to a valid host name for "
+				   "this account (letters, digits, '-' and '.', at most 64 bytes)";
+			return -EINVAL;
+		}
+		if (r < 0) {
+			*ret_why = "the hostname template is malformed";
+			return -EINVAL;
+		}
+	}
+
+	r = pns_plan_validate(&p, &why);
+	if (r < 0) {
+		*ret_why = why;
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+int pns_plan_validate(const struct pns_plan *p, const char **ret_why)
+{
+	bool mount_ns = p->namespaces & PNS_NS_MOUNT;
+
+	if (p->namespaces == 0 || (p->namespaces & ~(unsigned)PNS_NS_ALL)) {
+		*ret_why = "isolate = yes needs at least one namespace";
+		return -EINVAL;
+	}
+	if (p->uid == UINT32_MAX || p->gid == UINT32_MAX) {
+		*ret_why = "invalid uid or gid";
+		return -EINVAL;
+	}
+	if (p->share > PNS_SHARE_SESSION || p->tmp > PNS_TMP_DIR || p->var_tmp > PNS_TMP_DIR ||
+			p->userns_map > PNS_USERNS_MAP_SUBID ||
+			p->userns_fallback > PNS_USERNS_FALLBACK_SKIP) {
+		*ret_why = "value out of range";
+		return -EINVAL;
+	}
+	if (!mount_ns && (p->tmp != PNS_TMP_NONE || p->var_tmp != PNS_TMP_NONE)) {
+		*ret_why = "tmp or var_tmp is set but mount is not in namespaces "
+			   "(set tmp = none and var_tmp = none, or add mount)";
+		return -EINVAL;
+	}
+	if (p->shm_private && !(mount_ns && (p->namespaces & PNS_NS_IPC))) {
+		*ret_why = "shm = private needs mount and ipc in namespaces";
+		return -EINVAL;
+	}
+	if (p->tmp_size.value == 0 || (p->tmp_size.percent && p->tmp_size.value > 100)) {
+		*ret_why = "tmp_size must be above 0 (tmpfs reads 0 as no limit) and at most 100%";
+		return -EINVAL;
+	}
+	if (p->hostname[0] &&
+			(!(p->namespaces & PNS_NS_UTS) || !pns_hostname_is_valid(p->hostname))) {
+		*ret_why = "invalid hostname, or hostname without uts";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void tmpfs_data(const struct pns_plan *p, char *buf, size_t size)
+{
+	int n;
+
+	if (p->tmp_size.percent)
+		n = snprintf(buf, size, "mode=1777,size=%" PRIu64 "%%", p->tmp_size.value);
+	else
+		n = snprintf(buf, size, "mode=1777,size=%" PRIu64, p->tmp_size.value);
+	if (p->tmp_inodes > 0 && n > 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, ",nr_inodes=%" PRIu64, p->tmp_inodes);
+}
+
+static void add_tmp(const struct pns_plan *p, enum pns_tmp mode, const char *target,
+		const char *subdir, struct pns_mount_step *steps, size_t *n)
+{
+	struct pns_mount_step *s;
+
+	if (mode == PNS_TMP_NONE)
+		return;
+	s = &steps[(*n)++];
+	memset(s, 0, sizeof(*s));
+	s->target = target;
+	s->flags = MS_NOSUID | MS_NODEV;
+	if (mode == PNS_TMP_TMPFS) {
+		s->kind = PNS_STEP_TMPFS;
+		tmpfs_data(p, s->data, sizeof(s->data));
+	} else {
+		s->kind = PNS_STEP_BIND_DIR;
+		s->state_subdir = subdir;
+	}
+}
+
+size_t pns_plan_mount_steps(const struct pns_plan *p, struct pns_mount_step steps[PNS_MAX_STEPS])
+{
+	size_t n = 0;
+
+	if (!(p->namespaces & PNS_NS_MOUNT))
+		return 0;
+
+	/* First, before any mount: nothing made below may propagate to the host. */
+	memset(&steps[n], 0, sizeof(steps[n]));
+	steps[n].kind = PNS_STEP_SLAVE_ROOT;
+	steps[n].target = "/";
+	steps[n].flags = MS_SLAVE | MS_REC;
+	n++;
+
+	add_tmp(p, p->tmp, "/tmp", "tmp", steps, &n);
+	add_tmp(p, p->var_tmp, "/var/tmp", "var-tmp", steps, &n);
+
+	if (p->shm_private) {
+		memset(&steps[n], 0, sizeof(steps[n]));
+		steps[n].kind = PNS_STEP_TMPFS;
+		steps[n].target = "/dev/shm";
+		steps[n].flags = MS_NOSUID | MS_NODEV;
+		tmpfs_data(p, steps[n].data, sizeof(steps[n].data));
+		n++;
+
+		/* mqueue shows the IPC namespace of whoever mounts it: the set's. */
+		memset(&steps[n], 0, sizeof(steps[n]));
+		steps[n].kind = PNS_STEP_MQUEUE;
+		steps[n].target = "/dev/mqueue";
+		steps[n].flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+		steps[n].optional = true;
+		n++;
+	}
+	return n;
+}
+
+const char *pns_ns_mask_to_string(unsigned mask, char *buf, size_t size)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} names[] = {
+		{ PNS_NS_MOUNT, "mount" },
+		{ PNS_NS_IPC, "ipc" },
+		{ PNS_NS_UTS, "uts" },
+		{ PNS_NS_USER, "user" },
+	};
+	size_t len = 0;
+
+	if (size == 0)
+		return buf;
+	buf[0] = 0;
+	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+		int n;
+
+		if (!(mask & names[i].bit))
+			continue;
+		n = snprintf(buf + len, size - len, "%s%s", len ? " " : "", names[i].name);
+		if (n < 0 || (size_t)n >= size - len)
+			break;
+		len += (size_t)n;
+	}
+	return buf;
+}
