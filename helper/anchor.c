@@ -1,1 +1,389 @@
-/* placeholder */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The anchor: one small root process per set. It holds the set's
+ * namespaces, counts the sessions in it and tears the set down once no
+ * session and no process is left (DESIGN.md, "Lifetime of a set").
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/fdutil.h"
+#include "helper/helper.h"
+
+struct session {
+	uint64_t id;
+	int pidfd; /* the PAM caller's process: the session ends when it exits */
+};
+
+struct anchor {
+	int dir_fd;
+	const char *name;
+	int listen_fd;
+	int proc_fd;
+	int self_pidfd;
+	struct pns_plan plan;
+	struct session sessions[PNS_MAX_SESSIONS_PER_SET];
+	size_t n_sessions;
+	uint64_t next_id;
+	bool joined;   /* at least one session ever joined */
+	int watch_pidfd; /* a process still in the set after the last session */
+	bool teardown_pending;
+	uint64_t started;
+	time_t since;
+	ino_t sock_ino;
+	dev_t ns_dev;
+	uint64_t ns_ino[_PNS_NSI_MAX];
+};
+
+static const char *const ns_names[_PNS_NSI_MAX] = { "mnt", "ipc", "uts", "user" };
+
+static _noreturn_ void teardown_exit(struct anchor *a)
+{
+	struct stat st;
+
+	/* Remove the socket only if it is still ours: never another anchor's. */
+	if (fstatat(a->dir_fd, a->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_ino == a->sock_ino)
+		(void)unlinkat(a->dir_fd, a->name, 0);
+	helper_log(LOG_INFO, "Set %s of uid %u torn down: no session and no process left",
+			a->name, a->plan.uid);
+	_exit(0);
+}
+
+/* Teardown takes the uid lock without blocking: a helper holding it may be
+ * about to join, and must never wait for us while we wait for it. */
+static void try_teardown(struct anchor *a)
+{
+	_cleanup_close_ int lock_fd = -1;
+
+	lock_fd = openat(a->dir_fd, "lock", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		a->teardown_pending = true;
+		return;
+	}
+	/* Holding the lock until _exit: no helper can join in between. */
+	teardown_exit(a);
+}
+
+static bool is_member(struct anchor *a, const char *pid)
+{
+	char path[64];
+	struct stat st;
+
+	for (size_t i = 0; i < _PNS_NSI_MAX; i++) {
+		if (a->ns_ino[i] == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/ns/%s", pid, ns_names[i]);
+		if (fstatat(a->proc_fd, path, &st, 0) == 0 && st.st_dev == a->ns_dev &&
+				st.st_ino == a->ns_ino[i])
+			return true;
+	}
+	return false;
+}
+
+/* Count the processes in the set (any of its namespaces), not counting us. */
+static int scan_members(struct anchor *a, unsigned *ret_count, pid_t *ret_first)
+{
+	int fd = openat(a->proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	unsigned count = 0;
+	pid_t first = 0, self = getpid();
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0)
+		return negative_errno();
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0 || pid == self)
+			continue;
+		if (!is_member(a, de->d_name))
+			continue;
+		if (count++ == 0)
+			first = (pid_t)pid;
+	}
+	closedir(d);
+	*ret_count = count;
+	*ret_first = first;
+	return 0;
+}
+
+/* The last session has gone: tear down, or watch a process that is still here. */
+static void check_empty(struct anchor *a)
+{
+	for (int tries = 0; tries < 16; tries++) {
+		unsigned count;
+		pid_t pid;
+		char name[16];
+		int fd;
+
+		if (scan_members(a, &count, &pid) < 0)
+			return; /* try again at the next event */
+		if (count == 0) {
+			try_teardown(a);
+			return;
+		}
+		fd = pns_pidfd_open(pid);
+		if (fd < 0)
+			continue;
+		/* The pid may have been reused between the scan and pidfd_open. */
+		snprintf(name, sizeof(name), "%d", pid);
+		if (!is_member(a, name)) {
+			close(fd);
+			continue;
+		}
+		a->watch_pidfd = safe_close(a->watch_pidfd);
+		a->watch_pidfd = fd;
+		return;
+	}
+}
+
+static void drop_session(struct anchor *a, size_t i)
+{
+	safe_close(a->sessions[i].pidfd);
+	a->sessions[i] = a->sessions[--a->n_sessions];
+	if (a->n_sessions == 0)
+		check_empty(a);
+}
+
+static int send_msg(int fd, const struct pns_msg *m, const int *fds, size_t n_fds)
+{
+	uint8_t buf[PNS_MSG_MAX];
+	int n = pns_msg_encode(m, buf, sizeof(buf));
+
+	if (n < 0)
+		return n;
+	return pns_send_packet(fd, buf, (size_t)n, fds, n_fds);
+}
+
+static void reply_error(int fd, int error, const char *message)
+{
+	struct pns_msg m = { .type = PNS_MSG_REPLY };
+
+	m.reply.error = error;
+	pns_strlcpy(m.reply.message, message, sizeof(m.reply.message));
+	(void)send_msg(fd, &m, NULL, 0);
+}
+
+static void handle_open(struct anchor *a, int cfd, const struct pns_plan *plan, int caller_pidfd)
+{
+	struct pns_msg m = { .type = PNS_MSG_REPLY };
+
+	if (a->n_sessions >= PNS_MAX_SESSIONS_PER_SET) {
+		reply_error(cfd, -EUSERS, "too many sessions in this set");
+		close(caller_pidfd);
+		return;
+	}
+	if (memcmp(plan, &a->plan, sizeof(*plan)) != 0)
+		helper_log(LOG_NOTICE,
+				"Set %s of uid %u was made under another policy; the session joins it "
+				"as it is until it is torn down",
+				a->name, a->plan.uid);
+
+	m.reply.session_id = ++a->next_id;
+	m.reply.created = !a->joined;
+	memcpy(m.reply.ns_ino, a->ns_ino, sizeof(a->ns_ino));
+	pns_strlcpy(m.reply.set_name, a->name, sizeof(m.reply.set_name));
+	if (send_msg(cfd, &m, &a->self_pidfd, 1) < 0) {
+		close(caller_pidfd);
+		if (a->n_sessions == 0 && a->joined)
+			check_empty(a);
+		return;
+	}
+	a->sessions[a->n_sessions].id = m.reply.session_id;
+	a->sessions[a->n_sessions].pidfd = caller_pidfd;
+	a->n_sessions++;
+	a->joined = true;
+	a->teardown_pending = false;
+	a->watch_pidfd = safe_close(a->watch_pidfd);
+}
+
+static void handle_release(struct anchor *a, int cfd, uint64_t id)
+{
+	for (size_t i = 0; i < a->n_sessions; i++)
+		if (a->sessions[i].id == id) {
+			reply_error(cfd, 0, "");
+			drop_session(a, i);
+			return;
+		}
+	reply_error(cfd, -ENOENT, "no such session");
+}
+
+static void handle_status(struct anchor *a, int cfd)
+{
+	struct pns_msg m = { .type = PNS_MSG_STATUS_REPLY };
+	unsigned count = 0;
+	pid_t first;
+
+	(void)scan_members(a, &count, &first);
+	m.status.uid = a->plan.uid;
+	m.status.anchor_pid = getpid();
+	m.status.sessions = (uint32_t)a->n_sessions;
+	m.status.processes = count;
+	m.status.since = (uint64_t)a->since;
+	pns_strlcpy(m.status.set_name, a->name, sizeof(m.status.set_name));
+	memcpy(m.status.ns_ino, a->ns_ino, sizeof(a->ns_ino));
+	m.status.plan = a->plan;
+	(void)send_msg(cfd, &m, NULL, 0);
+}
+
+static void handle_connection(struct anchor *a, int cfd)
+{
+	uint8_t buf[PNS_MSG_MAX];
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct pns_msg m;
+	int fds[1];
+	size_t n_fds = 0;
+	ssize_t n;
+
+	/* The directory is root's and 0700; check the peer anyway. */
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0)
+		return;
+	n = pns_recv_packet(cfd, buf, sizeof(buf), fds, 1, &n_fds, pns_now_usec() + 1000000);
+	if (n < 0)
+		return;
+	if (pns_msg_decode(buf, (size_t)n, &m) < 0) {
+		pns_close_many(fds, n_fds);
+		reply_error(cfd, -EBADMSG, "malformed request");
+		return;
+	}
+	if (m.type == PNS_MSG_OPEN) {
+		/* The caller's pidfd is what ends the session if close never comes. */
+		if (n_fds != 1 || pns_pidfd_send_signal(fds[0], 0) < 0) {
+			pns_close_many(fds, n_fds);
+			reply_error(cfd, -EBADMSG, "request without a live caller pidfd");
+			return;
+		}
+		handle_open(a, cfd, &m.open, fds[0]);
+		return;
+	}
+	pns_close_many(fds, n_fds);
+	switch (m.type) {
+	case PNS_MSG_RELEASE:
+		handle_release(a, cfd, m.release_session);
+		break;
+	case PNS_MSG_STATUS:
+		handle_status(a, cfd);
+		break;
+	default:
+		reply_error(cfd, -EOPNOTSUPP, "request not supported by this anchor");
+		break;
+	}
+}
+
+static void accept_all(struct anchor *a)
+{
+	for (;;) {
+		int cfd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (cfd < 0)
+			return;
+		handle_connection(a, cfd);
+		close(cfd);
+	}
+}
+
+static int init_inodes(struct anchor *a)
+{
+	static const unsigned bits[_PNS_NSI_MAX] = { PNS_NS_MOUNT, PNS_NS_IPC, PNS_NS_UTS, 0 };
+	struct stat st;
+	char path[32];
+
+	for (size_t i = 0; i < _PNS_NSI_MAX; i++) {
+		if (!(a->plan.namespaces & bits[i]) || bits[i] == 0)
+			continue;
+		snprintf(path, sizeof(path), "self/ns/%s", ns_names[i]);
+		if (fstatat(a->proc_fd, path, &st, 0) < 0)
+			return negative_errno();
+		a->ns_ino[i] = st.st_ino;
+		a->ns_dev = st.st_dev;
+	}
+	if (fstatat(a->dir_fd, a->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return negative_errno();
+	a->sock_ino = st.st_ino;
+	return 0;
+}
+
+void anchor_run(int dir_fd, const char *name, int listen_fd, const struct pns_plan *plan)
+{
+	static struct anchor a; /* too large for the stack of a small process */
+	struct pollfd pfd[PNS_MAX_SESSIONS_PER_SET + 2];
+
+	a.dir_fd = dir_fd;
+	a.name = name;
+	a.listen_fd = listen_fd;
+	a.plan = *plan;
+	a.watch_pidfd = -1;
+	a.started = pns_now_usec();
+	a.since = time(NULL);
+	a.proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	a.self_pidfd = pns_pidfd_open(getpid());
+	if (a.proc_fd < 0 || a.self_pidfd < 0 || init_inodes(&a) < 0) {
+		helper_log(LOG_ERR, "Failed to start the anchor of uid %u: %m", plan->uid);
+		teardown_exit(&a);
+	}
+
+	for (;;) {
+		size_t n = 0, first_session;
+		int timeout = -1, r;
+
+		pfd[n++] = (struct pollfd){ .fd = a.listen_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = a.watch_pidfd, .events = POLLIN };
+		first_session = n;
+		for (size_t i = 0; i < a.n_sessions; i++)
+			pfd[n++] = (struct pollfd){ .fd = a.sessions[i].pidfd, .events = POLLIN };
+
+		if (a.teardown_pending)
+			timeout = 100;
+		else if (!a.joined) {
+			uint64_t now = pns_now_usec(), end = a.started + PNS_FIRST_JOIN_USEC;
+
+			if (now >= end) {
+				helper_log(LOG_WARNING, "No session joined set %s of uid %u in time",
+						a.name, a.plan.uid);
+				try_teardown(&a);
+				continue;
+			}
+			timeout = (int)((end - now) / 1000) + 1;
+		}
+
+		r = poll(pfd, n, timeout);
+		if (r < 0 && errno != EINTR) {
+			helper_log(LOG_ERR, "Anchor of uid %u cannot poll: %m", a.plan.uid);
+			sleep(1);
+			continue;
+		}
+
+		/* Sessions whose caller exited: walk backwards, drop_session swaps. */
+		for (size_t i = n; i > first_session; i--)
+			if (r > 0 && pfd[i - 1].revents)
+				drop_session(&a, i - 1 - first_session);
+
+		if (r > 0 && a.watch_pidfd >= 0 && pfd[1].revents) {
+			a.watch_pidfd = safe_close(a.watch_pidfd);
+			if (a.n_sessions == 0)
+				check_empty(&a);
+		}
+		if (r > 0 && pfd[0].revents)
+			accept_all(&a);
+		if (a.teardown_pending && a.n_sessions == 0)
+			check_empty(&a);
+	}
+}

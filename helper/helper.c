@@ -1,1 +1,405 @@
-/* placeholder */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * pam_ns-helper open -- UID
+ *
+ * Run by pam_ns.so as root for every isolated login, with fd 3 a
+ * SOCK_SEQPACKET socket to the module, fds 0-2 /dev/null and a fixed
+ * environment. Finds the account's set and joins it, or creates it.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/fdutil.h"
+#include "common/parse.h"
+#include "helper/helper.h"
+
+#define MODULE_FD 3
+
+static char last_error[PNS_MESSAGE_MAX + 1];
+
+void helper_log(int prio, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (prio <= LOG_ERR && !last_error[0]) {
+		va_list aq;
+
+		va_copy(aq, ap);
+		errno = saved;
+		vsnprintf(last_error, sizeof(last_error), fmt, aq);
+		va_end(aq);
+	}
+	errno = saved;
+	vsyslog(prio, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+const char *helper_last_error(void)
+{
+	return last_error;
+}
+
+static int send_msg(int fd, const struct pns_msg *m, const int *fds, size_t n_fds)
+{
+	uint8_t buf[PNS_MSG_MAX];
+	int n = pns_msg_encode(m, buf, sizeof(buf));
+
+	if (n < 0)
+		return n;
+	return pns_send_packet(fd, buf, (size_t)n, fds, n_fds);
+}
+
+static int recv_msg(int fd, struct pns_msg *ret, int *fds, size_t max_fds, size_t *ret_n_fds,
+		uint64_t deadline)
+{
+	uint8_t buf[PNS_MSG_MAX];
+	size_t n_fds = 0;
+	ssize_t n;
+	int r;
+
+	n = pns_recv_packet(fd, buf, sizeof(buf), fds, max_fds, &n_fds, deadline);
+	if (n < 0)
+		return (int)n;
+	r = pns_msg_decode(buf, (size_t)n, ret);
+	if (r < 0) {
+		pns_close_many(fds, n_fds);
+		return r;
+	}
+	*ret_n_fds = n_fds;
+	return 0;
+}
+
+/* Ask the anchor listening on dir_fd/name to add a session. */
+static int join(int dir_fd, const char *name, const struct pns_plan *plan, int caller_pidfd,
+		struct pns_reply *ret, int *ret_anchor_pidfd)
+{
+	struct pns_msg m = { .type = PNS_MSG_OPEN };
+	_cleanup_close_ int fd = -1;
+	int fds[1];
+	size_t n_fds = 0;
+	int r;
+
+	fd = pns_connect_at(dir_fd, name);
+	if (fd < 0)
+		return fd;
+	m.open = *plan;
+	r = send_msg(fd, &m, &caller_pidfd, 1);
+	if (r < 0)
+		return r;
+	r = recv_msg(fd, &m, fds, 1, &n_fds, pns_now_usec() + PNS_ANCHOR_REPLY_USEC);
+	if (r < 0)
+		return r;
+	if (m.type != PNS_MSG_REPLY || (m.reply.error == 0) != (n_fds == 1)) {
+		pns_close_many(fds, n_fds);
+		return -EBADMSG;
+	}
+	if (m.reply.error < 0) {
+		helper_log(LOG_ERR, "Anchor %s of uid %u refused the session: %s", name, plan->uid,
+				m.reply.message);
+		return m.reply.error;
+	}
+	*ret = m.reply;
+	*ret_anchor_pidfd = fds[0];
+	return 0;
+}
+
+/*
+ * In the anchor, close every descriptor but stdio and the two it needs: it
+ * must not keep the uid lock (a shared open file description would hold the
+ * flock for the anchor's whole life) nor the caller's pidfd.
+ */
+static void close_all_but(int a, int b)
+{
+	unsigned lo = (unsigned)(a < b ? a : b), hi = (unsigned)(a < b ? b : a);
+
+	closelog();
+	if (lo > 3)
+		(void)close_range(3, lo - 1, 0);
+	if (hi > lo + 1)
+		(void)close_range(lo + 1, hi - 1, 0);
+	(void)close_range(hi + 1, ~0u, 0);
+}
+
+/* Fork the anchor; it builds the set and reports back before we join it. */
+static int spawn_anchor(int dir_fd, const char *name, const struct pns_plan *plan)
+{
+	int sync[2];
+	pid_t parent = getpid(), pid;
+	int32_t status;
+	ssize_t n;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0)
+		return negative_errno();
+	pid = fork();
+	if (pid < 0) {
+		pns_close_many(sync, 2);
+		return negative_errno();
+	}
+	if (pid == 0) {
+		int lfd;
+
+		close(sync[0]);
+		close_all_but(dir_fd, sync[1]);
+		/* Until the set is built, the anchor dies with the helper: a
+		 * helper killed at the module's timeout leaves nothing behind. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(1);
+		(void)setsid();
+		(void)prctl(PR_SET_NAME, "pam_ns-anchor");
+		lfd = anchor_setup(dir_fd, name, plan);
+		status = lfd < 0 ? lfd : 0;
+		if (lfd >= 0 && prctl(PR_SET_PDEATHSIG, 0) < 0)
+			status = negative_errno();
+		(void)send(sync[1], &status, sizeof(status), MSG_NOSIGNAL);
+		if (status < 0)
+			_exit(1);
+		close(sync[1]);
+		anchor_run(dir_fd, name, lfd, plan);
+	}
+
+	close(sync[1]);
+	if (pns_wait_fd(sync[0], POLLIN, pns_now_usec() + PNS_ANCHOR_REPLY_USEC) < 0)
+		status = -ETIMEDOUT;
+	else {
+		n = recv(sync[0], &status, sizeof(status), MSG_DONTWAIT);
+		if (n != sizeof(status))
+			status = -ECHILD; /* the anchor died while building the set */
+	}
+	close(sync[0]);
+	if (status < 0) {
+		(void)kill(pid, SIGKILL);
+		(void)waitpid(pid, NULL, 0);
+		(void)unlinkat(dir_fd, name, 0);
+	}
+	return status;
+}
+
+static int count_session_sets(int dir_fd)
+{
+	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), n = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0)
+		return negative_errno();
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, "session-", 8) == 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static int lock_uid_dir(int dir_fd)
+{
+	_cleanup_close_ int fd = -1;
+	uint64_t deadline = pns_now_usec() + PNS_LOCK_WAIT_USEC;
+	struct stat st;
+
+	fd = openat(dir_fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+	if (fd < 0)
+		return negative_errno();
+	if (fstat(fd, &st) < 0)
+		return negative_errno();
+	if (!S_ISREG(st.st_mode) || st.st_uid != 0)
+		return -EPERM;
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK)
+			return negative_errno();
+		if (pns_now_usec() >= deadline)
+			return -ETIMEDOUT;
+		usleep(2000);
+	}
+	return TAKE_FD(fd);
+}
+
+static int open_uid_dir(uint32_t uid)
+{
+	char parent[256], name[16];
+	const char *dir = PNS_RUN_DIR, *slash = strrchr(dir, '/');
+	_cleanup_close_ int parent_fd = -1, run_fd = -1;
+	struct stat st;
+	int fd;
+
+	if (!slash || slash == dir)
+		return -EINVAL;
+	snprintf(parent, sizeof(parent), "%.*s", (int)(slash - dir), dir);
+	parent_fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (parent_fd < 0)
+		return negative_errno();
+	if (fstat(parent_fd, &st) < 0)
+		return negative_errno();
+	if (st.st_uid != 0 || (st.st_mode & S_IWOTH && !(st.st_mode & S_ISVTX)))
+		return -EPERM;
+	run_fd = pns_open_root_dir(parent_fd, slash + 1, 0700, S_IRWXG | S_IRWXO);
+	if (run_fd < 0)
+		return run_fd;
+	snprintf(name, sizeof(name), "%u", uid);
+	fd = pns_open_root_dir(run_fd, name, 0700, S_IRWXG | S_IRWXO);
+	return fd;
+}
+
+static int find_or_create(const struct pns_plan *plan, int caller_pidfd, struct pns_reply *ret,
+		int *ret_anchor_pidfd)
+{
+	_cleanup_close_ int dir_fd = -1, lock_fd = -1;
+	char name[PNS_SET_NAME_MAX + 1];
+	int r;
+
+	dir_fd = open_uid_dir(plan->uid);
+	if (dir_fd < 0) {
+		errno = -dir_fd;
+		helper_log(LOG_ERR, "Failed to open state directory %s/%u: %m", PNS_RUN_DIR,
+				plan->uid);
+		return dir_fd;
+	}
+	lock_fd = lock_uid_dir(dir_fd);
+	if (lock_fd < 0) {
+		errno = -lock_fd;
+		helper_log(LOG_ERR, "Failed to lock state of uid %u: %m", plan->uid);
+		return lock_fd;
+	}
+
+	if (plan->share == PNS_SHARE_USER) {
+		snprintf(name, sizeof(name), "user.sock");
+		r = join(dir_fd, name, plan, caller_pidfd, ret, ret_anchor_pidfd);
+		if (r == 0 || (r != -ECONNREFUSED && r != -ENOENT)) {
+			if (r < 0 && !helper_last_error()[0]) {
+				errno = -r;
+				helper_log(LOG_ERR, "Failed to join the set of uid %u: %m", plan->uid);
+			}
+			return r;
+		}
+		/* Nobody listens: an anchor that died without cleaning up. */
+		(void)unlinkat(dir_fd, name, 0);
+	} else {
+		r = count_session_sets(dir_fd);
+		if (r < 0)
+			return r;
+		if (r >= PNS_MAX_SETS_PER_USER) {
+			helper_log(LOG_ERR, "Uid %u already has %d session sets, the limit", plan->uid,
+					r);
+			return -EUSERS;
+		}
+		/* Named after the helper's pid, which is unique among live
+		 * processes; a stale name is replaced below. */
+		snprintf(name, sizeof(name), "session-%d.sock", getpid());
+		(void)unlinkat(dir_fd, name, 0);
+	}
+
+	r = spawn_anchor(dir_fd, name, plan);
+	if (r < 0) {
+		if (!helper_last_error()[0]) {
+			errno = -r;
+			helper_log(LOG_ERR, "Failed to create the set of uid %u: %m", plan->uid);
+		}
+		return r;
+	}
+	r = join(dir_fd, name, plan, caller_pidfd, ret, ret_anchor_pidfd);
+	if (r < 0 && !helper_last_error()[0]) {
+		errno = -r;
+		helper_log(LOG_ERR, "Failed to join the new set of uid %u: %m", plan->uid);
+	}
+	return r;
+}
+
+static int reply(const struct pns_reply *rep, int anchor_pidfd)
+{
+	struct pns_msg m = { .type = PNS_MSG_REPLY };
+
+	m.reply = *rep;
+	return send_msg(MODULE_FD, &m, &anchor_pidfd, anchor_pidfd >= 0 ? 1 : 0);
+}
+
+static int reply_error(int error)
+{
+	struct pns_reply rep = { .error = error };
+
+	pns_strlcpy(rep.message, helper_last_error()[0] ? helper_last_error() : strerror(-error),
+			sizeof(rep.message));
+	return reply(&rep, -1);
+}
+
+int main(int argc, char *argv[])
+{
+	struct pns_msg m;
+	struct pns_reply rep;
+	struct stat st;
+	const char *why;
+	uint32_t uid;
+	int fds[1], anchor_pidfd = -1, r;
+	size_t n_fds = 0;
+
+	openlog("pam_ns-helper", LOG_PID, LOG_AUTHPRIV);
+	(void)signal(SIGPIPE, SIG_IGN);
+	umask(0077);
+
+	if (argc != 4 || strcmp(argv[1], "open") != 0 || strcmp(argv[2], "--") != 0 ||
+			pns_parse_id(argv[3], &uid) < 0) {
+		fprintf(stderr, "Usage: pam_ns-helper open -- UID\n"
+				"Run by pam_ns.so; see pam_ns-helper(8).\n");
+		return 2;
+	}
+	if (fstat(MODULE_FD, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		fprintf(stderr, "pam_ns-helper: fd 3 is not a socket; this program is run by "
+				"pam_ns.so, see pam_ns-helper(8).\n");
+		return 2;
+	}
+	/* Under su the real uid is the invoking user's: make every id root so
+	 * that user cannot signal or ptrace us (catalogue row 15). */
+	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+		helper_log(LOG_ERR, "Failed to become fully root: %m");
+		(void)reply_error(-EPERM);
+		return 1;
+	}
+
+	r = recv_msg(MODULE_FD, &m, fds, 1, &n_fds, pns_now_usec() + PNS_ANCHOR_REPLY_USEC);
+	if (r < 0 || m.type != PNS_MSG_OPEN || n_fds != 1) {
+		if (r >= 0)
+			pns_close_many(fds, n_fds);
+		helper_log(LOG_ERR, "Malformed request from the module");
+		(void)reply_error(-EBADMSG);
+		return 1;
+	}
+	if (m.open.uid != uid || pns_plan_validate(&m.open, &why) < 0) {
+		helper_log(LOG_ERR, "Request for uid %u does not match the command line uid %u",
+				m.open.uid, uid);
+		(void)reply_error(-EINVAL);
+		return 1;
+	}
+	if (m.open.namespaces & PNS_NS_USER) {
+		helper_log(LOG_ERR, "User namespaces are not supported by this helper");
+		(void)reply_error(-EOPNOTSUPP);
+		return 1;
+	}
+
+	r = find_or_create(&m.open, fds[0], &rep, &anchor_pidfd);
+	close(fds[0]);
+	if (r < 0) {
+		(void)reply_error(r);
+		return 1;
+	}
+	r = reply(&rep, anchor_pidfd);
+	return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+#include <syslog.h>
+
+#include "common/macro.h"
+#include "common/plan.h"
+#include "common/proto.h"
+
+/* How long the helper waits for an anchor, and a new anchor for its first session. */
+#define PNS_ANCHOR_REPLY_USEC (5 * 1000000ull)
+#define PNS_LOCK_WAIT_USEC (5 * 1000000ull)
+#define PNS_FIRST_JOIN_USEC (30 * 1000000ull)
+/* Bounds (SPEC 8.6). */
+#define PNS_MAX_SESSIONS_PER_SET 1024
+#define PNS_MAX_SETS_PER_USER 64
+
+/* Log to syslog (LOG_AUTHPRIV, ident pam_ns-helper) and keep the first
+ * error sentence for the reply to the module. */
+void helper_log(int prio, const char *fmt, ...) _printf_(2, 3);
+const char *helper_last_error(void);
+
+/*
+ * setup.c: in the freshly forked anchor, bind and listen on dir_fd/name
+ * (while /run still resolves in the caller's mount namespace), then unshare
+ * and build the plan. Returns the listening socket.
+ */
+int anchor_setup(int dir_fd, const char *name, const struct pns_plan *plan) _warn_unused_result_;
+
+/* anchor.c: serve the set until it is torn down. Never returns. */
+_noreturn_ void anchor_run(int dir_fd, const char *name, int listen_fd,
+		const struct pns_plan *plan);
