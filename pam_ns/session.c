@@ -1,1 +1,265 @@
-/* placeholder */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/fdutil.h"
+#include "pam_ns/session.h"
+
+#define HELPER_FD 3
+
+int pns_helper_check(const char *path)
+{
+	struct stat st;
+
+	if (path[0] != '/')
+		return -EINVAL;
+	if (stat(path, &st) < 0)
+		return negative_errno();
+	if (!S_ISREG(st.st_mode))
+		return -EACCES;
+	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return -EPERM;
+	return 0;
+}
+
+/*
+ * The child, between clone3() and execve(): only raw syscalls, nothing that
+ * could take a lock another thread of the host held at clone time.
+ */
+static _noreturn_ void exec_helper(const char *path, char *const argv[], int sock)
+{
+	static char *const envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+	sigset_t all;
+	int null_fd;
+
+	/* Handlers the host installed must not run in the helper. */
+	for (int sig = 1; sig < _NSIG; sig++)
+		(void)sigaction(sig, &sa, NULL);
+	sigemptyset(&all);
+	(void)sigprocmask(SIG_SETMASK, &all, NULL);
+
+	/* Under su the real uid is the invoking user's; make every id root. */
+	if (syscall(SYS_setgroups, 0, NULL) < 0 || syscall(SYS_setresgid, 0, 0, 0) < 0 ||
+			syscall(SYS_setresuid, 0, 0, 0) < 0)
+		_exit(126);
+
+	/* fd 3 is the socket, 0-2 /dev/null, nothing else survives. */
+	if (sock != HELPER_FD) {
+		if (dup2(sock, HELPER_FD) < 0)
+			_exit(126);
+	} else if (fcntl(sock, F_SETFD, 0) < 0)
+		_exit(126);
+	null_fd = open("/dev/null", O_RDWR);
+	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 || dup2(null_fd, 2) < 0)
+		_exit(126);
+	if (syscall(SYS_close_range, HELPER_FD + 1, ~0u, 0) < 0)
+		_exit(126);
+	execve(path, argv, envp);
+	_exit(127);
+}
+
+/* Wait for the helper to exit, killing it at the deadline; never blocks longer. */
+static int reap_helper(int pidfd, uint64_t deadline, int *ret_status)
+{
+	siginfo_t si;
+
+	if (pns_wait_fd(pidfd, POLLIN, deadline) < 0) {
+		(void)pns_pidfd_send_signal(pidfd, SIGKILL);
+		(void)pns_wait_fd(pidfd, POLLIN, pns_now_usec() + 1000000);
+	}
+	memset(&si, 0, sizeof(si));
+	/* __WALL: exit signal 0 makes it a "clone" child. */
+	if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOHANG | __WALL) < 0)
+		return negative_errno();
+	if (si.si_pid == 0)
+		return -ETIMEDOUT;
+	*ret_status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+	return 0;
+}
+
+int pns_session_open(const char *helper_path, uint64_t timeout_usec, const struct pns_plan *plan,
+		struct pns_reply *ret_reply, int *ret_anchor_pidfd)
+{
+	uint8_t buf[PNS_MSG_MAX];
+	char uid[16];
+	char *argv[] = { (char *)"pam_ns-helper", (char *)"open", (char *)"--", uid, NULL };
+	_cleanup_close_ int self_pidfd = -1, helper_pidfd = -1;
+	int sv[2] = { -1, -1 }, fds[1];
+	size_t n_fds = 0;
+	uint64_t deadline = pns_now_usec() + timeout_usec;
+	struct clone_args ca;
+	struct pns_msg m = { .type = PNS_MSG_OPEN };
+	ssize_t n;
+	pid_t pid;
+	int r, status = -1;
+
+	memset(ret_reply, 0, sizeof(*ret_reply));
+	snprintf(uid, sizeof(uid), "%u", plan->uid);
+	self_pidfd = pns_pidfd_open(getpid());
+	if (self_pidfd < 0)
+		return self_pidfd;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return negative_errno();
+
+	/* CLONE_PIDFD with exit signal 0: the host's SIGCHLD handler never
+	 * hears of the helper and waitpid(-1) cannot reap it from under us. */
+	memset(&ca, 0, sizeof(ca));
+	ca.flags = CLONE_PIDFD;
+	ca.pidfd = (uint64_t)(uintptr_t)&helper_pidfd;
+	ca.exit_signal = 0;
+	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid < 0) {
+		r = negative_errno();
+		pns_close_many(sv, 2);
+		return r;
+	}
+	if (pid == 0)
+		exec_helper(helper_path, argv, sv[1]);
+	sv[1] = safe_close(sv[1]);
+
+	m.open = *plan;
+	r = pns_msg_encode(&m, buf, sizeof(buf));
+	if (r >= 0)
+		r = pns_send_packet(sv[0], buf, (size_t)r, &self_pidfd, 1);
+	if (r >= 0) {
+		n = pns_recv_packet(sv[0], buf, sizeof(buf), fds, 1, &n_fds, deadline);
+		r = n < 0 ? (int)n : pns_msg_decode(buf, (size_t)n, &m);
+		if (n >= 0 && r < 0)
+			pns_close_many(fds, n_fds);
+	}
+	sv[0] = safe_close(sv[0]);
+
+	/* The reply decides; the exit status must agree. A helper that does
+	 * not exit in time is killed and the login denied. */
+	if (reap_helper(helper_pidfd, deadline, &status) < 0 && r >= 0)
+		r = -ETIMEDOUT;
+	if (r < 0) {
+		if (r == -ECONNRESET || r == -ETIMEDOUT)
+			snprintf(ret_reply->message, sizeof(ret_reply->message),
+					"the helper %s (exit status %d)",
+					r == -ETIMEDOUT ? "did not answer in time" : "died without answering",
+					status);
+		return r;
+	}
+	if (m.type != PNS_MSG_REPLY) {
+		pns_close_many(fds, n_fds);
+		return -EBADMSG;
+	}
+	if (m.reply.error < 0) {
+		pns_close_many(fds, n_fds);
+		*ret_reply = m.reply;
+		return m.reply.error;
+	}
+	if (n_fds != 1 || status != 0) {
+		pns_close_many(fds, n_fds);
+		snprintf(ret_reply->message, sizeof(ret_reply->message),
+				"the helper replied but exited with status %d", status);
+		return -EBADMSG;
+	}
+	*ret_reply = m.reply;
+	*ret_anchor_pidfd = fds[0];
+	return 0;
+}
+
+int pns_session_join(int anchor_pidfd, unsigned namespaces, const struct pns_reply *reply)
+{
+	static const struct {
+		unsigned bit;
+		int flag;
+		int index;
+		const char *name;
+	} kinds[] = {
+		{ PNS_NS_MOUNT, CLONE_NEWNS, PNS_NSI_MNT, "mnt" },
+		{ PNS_NS_IPC, CLONE_NEWIPC, PNS_NSI_IPC, "ipc" },
+		{ PNS_NS_UTS, CLONE_NEWUTS, PNS_NSI_UTS, "uts" },
+	};
+	_cleanup_close_ int old_mnt = -1, old_ipc = -1, old_uts = -1;
+	int flags = 0, r;
+
+	for (size_t i = 0; i < ELEMENTSOF(kinds); i++)
+		if (namespaces & kinds[i].bit) {
+			if (reply->ns_ino[kinds[i].index] == 0)
+				return -EBADMSG;
+			flags |= kinds[i].flag;
+		}
+	if (flags == 0)
+		return -EINVAL;
+
+	/* To go back if the kernel puts us somewhere unexpected; opened
+	 * before setns(CLONE_NEWNS) changes what /proc paths mean. */
+	old_mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	old_ipc = open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC);
+	old_uts = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
+	if (old_mnt < 0 || old_ipc < 0 || old_uts < 0)
+		return negative_errno();
+
+	/* With a pidfd, setns() is all or nothing: on failure nothing changed. */
+	if (setns(anchor_pidfd, flags) < 0)
+		return negative_errno();
+
+	for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
+		uint64_t ino;
+
+		if (!(flags & kinds[i].flag))
+			continue;
+		r = pns_ns_inode(kinds[i].name, &ino);
+		if (r < 0 || ino != reply->ns_ino[kinds[i].index]) {
+			(void)setns(old_mnt, CLONE_NEWNS);
+			(void)setns(old_ipc, CLONE_NEWIPC);
+			(void)setns(old_uts, CLONE_NEWUTS);
+			return r < 0 ? r : -ESTALE;
+		}
+	}
+	return 0;
+}
+
+int pns_session_release(uint32_t uid, const char *set_name, uint64_t session_id)
+{
+	char path[64];
+	uint8_t buf[PNS_MSG_MAX];
+	struct pns_msg m = { .type = PNS_MSG_RELEASE };
+	_cleanup_close_ int dir_fd = -1, fd = -1;
+	size_t n_fds = 0;
+	int fds[1];
+	ssize_t n;
+	int r;
+
+	if (!pns_set_name_is_valid(set_name))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%s/%u", PNS_RUN_DIR, uid);
+	dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dir_fd < 0)
+		return negative_errno();
+	fd = pns_connect_at(dir_fd, set_name);
+	if (fd < 0)
+		return fd;
+	m.release_session = session_id;
+	r = pns_msg_encode(&m, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	r = pns_send_packet(fd, buf, (size_t)r, NULL, 0);
+	if (r < 0)
+		return r;
+	n = pns_recv_packet(fd, buf, sizeof(buf), fds, 0, &n_fds, pns_now_usec() + 2000000);
+	if (n < 0)
+		return (int)n;
+	r = pns_msg_decode(buf, (size_t)n, &m);
+	if (r < 0)
+		return r;
+	if (m.type != PNS_MSG_REPLY)
+		return -EBADMSG;
+	return m.reply.error;
+}

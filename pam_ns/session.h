@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The module's half of a session, kept free of PAM types so it stays small. */
+
+#include <stdint.h>
+
+#include "common/macro.h"
+#include "common/plan.h"
+#include "common/proto.h"
+
+/*
+ * Run the helper at helper_path and get the set for plan: on success the
+ * reply and a pidfd of the set's anchor. The helper is killed if it has not
+ * answered within timeout_usec. On failure ret_reply->message may hold the
+ * helper's reason.
+ */
+int pns_session_open(const char *helper_path, uint64_t timeout_usec, const struct pns_plan *plan,
+		struct pns_reply *ret_reply, int *ret_anchor_pidfd) _warn_unused_result_;
+
+/* setns() the calling process into the anchor's namespaces (all or nothing)
+ * and check that it landed where the reply says. */
+int pns_session_join(int anchor_pidfd, unsigned namespaces, const struct pns_reply *reply)
+	_warn_unused_result_;
+
+/* Tell the anchor of uid's set that a session has ended. */
+int pns_session_release(uint32_t uid, const char *set_name, uint64_t session_id);
+
+/* Refuse unsafe helper binaries: must be a regular root-owned file not
+ * writable by group or others. */
+int pns_helper_check(const char *path) _warn_unused_result_;
