@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <cmocka.h>
+
+#include "common/plan.h"
+
+static const gid_t groups[] = { 1000 };
+static const char *const group_names[] = { "alice" };
+static const struct pns_identity alice = {
+	.name = "alice", .uid = 1000, .gid = 1000,
+	.groups = groups, .group_names = group_names, .n_groups = 1,
+};
+
+static void isolated(struct pns_settings *s)
+{
+	pns_settings_builtin(s);
+	s->isolate = true;
+}
+
+static void test_defaults(void **state)
+{
+	struct pns_settings s;
+	struct pns_plan p;
+	struct pns_mount_step steps[PNS_MAX_STEPS];
+	const char *why = NULL;
+	size_t n;
+
+	isolated(&s);
+	assert_int_equal(pns_plan_build(&s, &alice, "host", &p, &why), 0);
+	assert_int_equal(p.uid, 1000);
+	assert_int_equal(p.namespaces, PNS_NS_MOUNT | PNS_NS_IPC | PNS_NS_UTS);
+	assert_true(p.shm_private); /* auto + ipc isolated */
+	assert_string_equal(p.hostname, "");
+
+	n = pns_plan_mount_steps(&p, steps);
+	assert_int_equal(n, 4);
+	/* Propagation comes before any mount. */
+	assert_int_equal(steps[0].kind, PNS_STEP_SLAVE_ROOT);
+	assert_int_equal(steps[0].flags, MS_SLAVE | MS_REC);
+	assert_int_equal(steps[1].kind, PNS_STEP_TMPFS);
+	assert_string_equal(steps[1].target, "/tmp");
+	assert_string_equal(steps[1].data, "mode=1777,size=25%");
+	assert_int_equal(steps[1].flags, MS_NOSUID | MS_NODEV);
+	assert_string_equal(steps[2].target, "/dev/shm");
+	assert_int_equal(steps[3].kind, PNS_STEP_MQUEUE);
+	assert_true(steps[3].optional);
+}
+
+static void test_sizes_and_dirs(void **state)
+{
+	struct pns_settings s;
+	struct pns_plan p;
+	struct pns_mount_step steps[PNS_MAX_STEPS];
+	const char *why = NULL;
+	size_t n;
+
+	isolated(&s);
+	s.namespaces = PNS_NS_MOUNT;
+	s.tmp_size = (struct pns_size){ .value = 4ull << 30 };
+	s.tmp_inodes = 5000;
+	s.var_tmp = PNS_TMP_DIR;
+	assert_int_equal(pns_plan_build(&s, &alice, "host", &p, &why), 0);
+	assert_false(p.shm_private); /* no ipc: /dev/shm stays the host's */
+	n = pns_plan_mount_steps(&p, steps);
+	assert_int_equal(n, 3);
+	assert_string_equal(steps[1].data, "mode=1777,size=4294967296,nr_inodes=5000");
+	assert_int_equal(steps[2].kind, PNS_STEP_BIND_DIR);
+	assert_string_equal(steps[2].target, "/var/tmp");
+	assert_string_equal(steps[2].state_subdir, "var-tmp");
+}
+
+static void test_no_mount_ns_means_no_steps(void **state)
+{
+	struct pns_settings s;
+	struct pns_plan p;
+	struct pns_mount_step steps[PNS_MAX_STEPS];
+	const char *why = NULL;
+
+	isolated(&s);
+	s.namespaces = PNS_NS_IPC | PNS_NS_UTS;
+	s.tmp = PNS_TMP_NONE;
+	assert_int_equal(pns_plan_build(&s, &alice, "host", &p, &why), 0);
+	assert_false(p.shm_private);
+	assert_int_equal(pns_plan_mount_steps(&p, steps), 0);
+}
+
+static void test_hostname(void **state)
+{
+	static const struct {
+		const char *tmpl, *user, *expect; /* NULL: denied */
+	} rows[] = {
+		{ "%u-sandbox", "alice", "alice-sandbox" },
+		{ "u%U.%h", "alice", "u1000.host" },
+		{ "100%%", "alice", NULL },      /* '%' is not a host name character */
+		{ "%u", "john_doe", NULL },      /* '_' is not either */
+		{ "%u", "a.b", "a.b" },
+		{ "%u", "-x", NULL },
+		{ "%u-%u-%u-%u-%u", "abcdefghijklmn", NULL }, /* over 64 bytes */
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct pns_identity id = alice;
+		struct pns_settings s;
+		struct pns_plan p;
+		const char *why = NULL;
+		int r;
+
+		isolated(&s);
+		strcpy(s.hostname, rows[i].tmpl);
+		id.name = rows[i].user;
+		r = pns_plan_build(&s, &id, "host", &p, &why);
+		if (rows[i].expect) {
+			assert_int_equal(r, 0);
+			assert_string_equal(p.hostname, rows[i].expect);
+		} else {
+			assert_int_equal(r, -EINVAL);
+			assert_non_null(why);
+		}
+	}
+}
+
+static void test_inconsistent(void **state)
+{
+	struct pns_settings s;
+	struct pns_plan p;
+	const char *why = NULL;
+
+	isolated(&s);
+	s.namespaces = PNS_NS_IPC;
+	assert_int_equal(pns_plan_build(&s, &alice, "h", &p, &why), -EINVAL); /* tmp needs mount */
+	assert_non_null(strstr(why, "mount"));
+
+	isolated(&s);
+	strcpy(s.hostname, "box");
+	s.namespaces = PNS_NS_MOUNT;
+	assert_int_equal(pns_plan_build(&s, &alice, "h", &p, &why), -EINVAL);
+	assert_non_null(strstr(why, "uts"));
+
+	isolated(&s);
+	s.shm = PNS_SHM_PRIVATE;
+	s.namespaces = PNS_NS_MOUNT | PNS_NS_UTS;
+	assert_int_equal(pns_plan_build(&s, &alice, "h", &p, &why), -EINVAL);
+
+	pns_settings_builtin(&s); /* not isolated */
+	assert_int_equal(pns_plan_build(&s, &alice, "h", &p, &why), -EINVAL);
+}
+
+static void test_validate(void **state)
+{
+	struct pns_settings s;
+	struct pns_plan p, q;
+	const char *why;
+
+	isolated(&s);
+	assert_int_equal(pns_plan_build(&s, &alice, "h", &p, &why), 0);
+	assert_int_equal(pns_plan_validate(&p, &why), 0);
+
+	q = p;
+	q.tmp_size.value = 0; /* tmpfs: size=0 means unlimited */
+	assert_int_equal(pns_plan_validate(&q, &why), -EINVAL);
+	q = p;
+	q.tmp_size = (struct pns_size){ .value = 101, .percent = true };
+	assert_int_equal(pns_plan_validate(&q, &why), -EINVAL);
+	q = p;
+	q.uid = UINT32_MAX;
+	assert_int_equal(pns_plan_validate(&q, &why), -EINVAL);
+	q = p;
+	q.namespaces = 1u << 7;
+	assert_int_equal(pns_plan_validate(&q, &why), -EINVAL);
+	q = p;
+	strcpy(q.hostname, "bad_name");
+	assert_int_equal(pns_plan_validate(&q, &why), -EINVAL);
+	q = p;
+	q.tmp = (enum pns_tmp)7;
+	assert_int_equal(pns_plan_validate(&q, &why), -EINVAL);
+}
+
+static void test_mask_to_string(void **state)
+{
+	char buf[32];
+
+	assert_string_equal(pns_ns_mask_to_string(PNS_NS_ALL, buf, sizeof(buf)), "mount ipc uts user");
+	assert_string_equal(pns_ns_mask_to_string(PNS_NS_UTS, buf, sizeof(buf)), "uts");
+	assert_string_equal(pns_ns_mask_to_string(0, buf, sizeof(buf)), "");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_sizes_and_dirs),
+		cmocka_unit_test(test_no_mount_ns_means_no_steps),
+		cmocka_unit_test(test_hostname),
+		cmocka_unit_test(test_inconsistent),
+		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_mask_to_string),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/proto.h"
+
+static struct pns_plan sample_plan(void)
+{
+	struct pns_plan p;
+
+	memset(&p, 0, sizeof(p));
+	p.uid = 1000;
+	p.gid = 100;
+	p.namespaces = PNS_NS_MOUNT | PNS_NS_IPC | PNS_NS_UTS;
+	p.tmp = PNS_TMP_TMPFS;
+	p.tmp_size = (struct pns_size){ .value = 25, .percent = true };
+	p.shm_private = true;
+	strcpy(p.hostname, "alice-box");
+	return p;
+}
+
+static int roundtrip(const struct pns_msg *in, struct pns_msg *out, uint8_t *buf, size_t *len)
+{
+	int n = pns_msg_encode(in, buf, PNS_MSG_MAX);
+
+	assert_true(n > 0);
+	*len = (size_t)n;
+	return pns_msg_decode(buf, *len, out);
+}
+
+static void test_open_roundtrip(void **state)
+{
+	struct pns_msg in = { .type = PNS_MSG_OPEN }, out;
+	uint8_t buf[PNS_MSG_MAX];
+	size_t len;
+
+	in.open = sample_plan();
+	assert_int_equal(roundtrip(&in, &out, buf, &len), 0);
+	assert_int_equal(out.type, PNS_MSG_OPEN);
+	assert_memory_equal(&out.open, &in.open, sizeof(in.open));
+	/* Every shorter prefix and one extra byte are refused. */
+	for (size_t i = 0; i < len; i++)
+		assert_int_equal(pns_msg_decode(buf, i, &out), -EBADMSG);
+	assert_int_equal(pns_msg_decode(buf, len + 1, &out), -EBADMSG);
+}
+
+static void test_reply_and_status_roundtrip(void **state)
+{
+	struct pns_msg in = { .type = PNS_MSG_REPLY }, out;
+	uint8_t buf[PNS_MSG_MAX];
+	size_t len;
+
+	in.reply.session_id = 42;
+	in.reply.created = true;
+	in.reply.ns_ino[PNS_NSI_MNT] = 4026532000ull;
+	strcpy(in.reply.set_name, "user.sock");
+	assert_int_equal(roundtrip(&in, &out, buf, &len), 0);
+	assert_int_equal(out.reply.session_id, 42);
+	assert_true(out.reply.created);
+	assert_int_equal(out.reply.ns_ino[PNS_NSI_MNT], 4026532000ull);
+	assert_string_equal(out.reply.set_name, "user.sock");
+
+	memset(&in, 0, sizeof(in));
+	in.type = PNS_MSG_STATUS_REPLY;
+	in.status.uid = 7;
+	in.status.anchor_pid = 1234;
+	in.status.sessions = 3;
+	in.status.processes = 9;
+	strcpy(in.status.set_name, "session-77.sock");
+	in.status.plan = sample_plan();
+	assert_int_equal(roundtrip(&in, &out, buf, &len), 0);
+	assert_int_equal(out.status.sessions, 3);
+	assert_string_equal(out.status.set_name, "session-77.sock");
+
+	memset(&in, 0, sizeof(in));
+	in.type = PNS_MSG_RELEASE;
+	in.release_session = 99;
+	assert_int_equal(roundtrip(&in, &out, buf, &len), 0);
+	assert_int_equal(out.release_session, 99);
+}
+
+static void test_error_reply_needs_no_set(void **state)
+{
+	struct pns_msg in = { .type = PNS_MSG_REPLY }, out;
+	uint8_t buf[PNS_MSG_MAX];
+	size_t len;
+
+	in.reply.error = -EUSERS;
+	strcpy(in.reply.message, "too many sessions");
+	assert_int_equal(roundtrip(&in, &out, buf, &len), 0);
+	assert_int_equal(out.reply.error, -EUSERS);
+	assert_string_equal(out.reply.message, "too many sessions");
+}
+
+/* Corrupt one field of a valid packet at a time: every one must be refused. */
+static void test_bad_fields(void **state)
+{
+	struct pns_msg in = { .type = PNS_MSG_OPEN }, out;
+	uint8_t good[PNS_MSG_MAX], buf[PNS_MSG_MAX];
+	size_t len;
+	static const struct {
+		size_t offset;
+		uint8_t value;
+	} corrupt[] = {
+		{ 0, 'X' },       /* magic */
+		{ 4, 2 },         /* version */
+		{ 8, 0 },         /* type 0 */
+		{ 8, 99 },        /* unknown type */
+		{ 12, 3 },        /* body length */
+		{ 16 + 0, 0xff }, /* uid low byte: uid 0x3ff is fine, keep going below */
+	};
+
+	in.open = sample_plan();
+	assert_int_equal(roundtrip(&in, &out, good, &len), 0);
+	for (size_t i = 0; i < 5; i++) {
+		memcpy(buf, good, len);
+		buf[corrupt[i].offset] = corrupt[i].value;
+		assert_int_equal(pns_msg_decode(buf, len, &out), -EBADMSG);
+	}
+
+	/* uid = (uint32_t)-1 */
+	memcpy(buf, good, len);
+	memset(buf + 16, 0xff, 4);
+	assert_int_equal(pns_msg_decode(buf, len, &out), -EBADMSG);
+	/* namespaces with an unknown bit */
+	memcpy(buf, good, len);
+	buf[16 + 8 + 1] = 0x80;
+	assert_int_equal(pns_msg_decode(buf, len, &out), -EBADMSG);
+	/* share out of range */
+	memcpy(buf, good, len);
+	buf[16 + 12] = 9;
+	assert_int_equal(pns_msg_decode(buf, len, &out), -EBADMSG);
+	/* percent flag neither 0 nor 1 */
+	memcpy(buf, good, len);
+	buf[16 + 32] = 2;
+	assert_int_equal(pns_msg_decode(buf, len, &out), -EBADMSG);
+}
+
+static void test_hostname_field(void **state)
+{
+	struct pns_msg in = { .type = PNS_MSG_OPEN }, out;
+	uint8_t good[PNS_MSG_MAX], buf[PNS_MSG_MAX];
+	size_t len, off;
+
+	in.open = sample_plan();
+	assert_int_equal(roundtrip(&in, &out, good, &len), 0);
+	off = (size_t)((uint8_t *)memmem(good, len, "alice-box", 9) - good);
+
+	memcpy(buf, good, len);
+	buf[off + 2] = '\n'; /* control byte */
+	assert_int_equal(pns_msg_decode(buf, len, &out), -EBADMSG);
+	memcpy(buf, good, len);
+	buf[off + 11] = 'x'; /* garbage after the terminator */
+	assert_int_equal(pns_msg_decode(buf, len, &out), -EBADMSG);
+	memcpy(buf, good, len);
+	memset(buf + off, 'a', PNS_HOSTNAME_MAX + 1); /* no terminator in the field */
+	assert_int_equal(pns_msg_decode(buf, len, &out), -EBADMSG);
+	memcpy(buf, good, len);
+	buf[off + 5] = '_'; /* not a valid host name */
+	assert_int_equal(pns_msg_decode(buf, len, &out), -EBADMSG);
+}
+
+static void test_set_names(void **state)
+{
+	assert_true(pns_set_name_is_valid("user.sock"));
+	assert_true(pns_set_name_is_valid("session-1.sock"));
+	assert_false(pns_set_name_is_valid("session-.sock"));
+	assert_false(pns_set_name_is_valid("../user.sock"));
+	assert_false(pns_set_name_is_valid("session-1/../x.sock"));
+	assert_false(pns_set_name_is_valid("session-12345678901.sock"));
+	assert_false(pns_set_name_is_valid(""));
+
+	/* A reply naming a set outside the state directory is refused. */
+	struct pns_msg in = { .type = PNS_MSG_REPLY }, out;
+	uint8_t buf[PNS_MSG_MAX];
+	size_t len;
+
+	strcpy(in.reply.set_name, "../../etc");
+	assert_int_equal(roundtrip(&in, &out, buf, &len), -EBADMSG);
+}
+
+static void test_encode_refuses_bad_type(void **state)
+{
+	struct pns_msg in = { .type = (enum pns_msg_type)0 };
+	uint8_t buf[PNS_MSG_MAX];
+
+	assert_int_equal(pns_msg_encode(&in, buf, sizeof(buf)), -EINVAL);
+	in.type = PNS_MSG_OPEN;
+	in.open = sample_plan();
+	assert_int_equal(pns_msg_encode(&in, buf, 20), -ENOBUFS);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open_roundtrip),
+		cmocka_unit_test(test_reply_and_status_roundtrip),
+		cmocka_unit_test(test_error_reply_needs_no_set),
+		cmocka_unit_test(test_bad_fields),
+		cmocka_unit_test(test_hostname_field),
+		cmocka_unit_test(test_set_names),
+		cmocka_unit_test(test_encode_refuses_bad_type),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
