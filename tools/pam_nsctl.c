@@ -514,7 +514,7 @@ static int cmd_check(const struct options *o)
 		diags_print(stdout, &diags);
 		text_put(stdout, o->config);
 		if (r == -EINVAL)
-			printf(": %zu problem%s; isolated logins are denied until this is fixed\n",
+			printf(": %zu problem%s; pam_ns denies every session until this is fixed\n",
 				diags.n, diags.n == 1 ? "" : "s");
 		else
 			printf(": could not be read: %s\n", strerror(-r));
@@ -544,7 +544,6 @@ static const struct flag_name mount_flags[] = {
 	{ MS_RELATIME, "relatime" },
 	{ MS_STRICTATIME, "strictatime" },
 	{ MS_BIND, "bind" },
-	{ MS_REC, "rec" },
 	{ MS_SLAVE, "slave" },
 	{ MS_PRIVATE, "private" },
 	{ MS_SHARED, "shared" },
@@ -554,16 +553,29 @@ static const struct flag_name mount_flags[] = {
 /* "nosuid,nodev,mode=1777,size=25%": the step's flags, then its data. */
 static void step_options(const struct pns_mount_step *st, char *buf, size_t size)
 {
-	unsigned long rest = st->flags;
+	/* MS_REC is a modifier: print "rslave" and "rbind" as mount(8) does. */
+	unsigned long rest = st->flags & ~(unsigned long)MS_REC;
+	bool rec = st->flags & MS_REC;
 	size_t n = 0;
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < ELEMENTSOF(mount_flags); i++) {
+		bool r_prefix;
+
 		if (!(st->flags & mount_flags[i].flag))
 			continue;
+		r_prefix = rec && (mount_flags[i].flag & (MS_BIND | MS_SLAVE | MS_PRIVATE |
+						 MS_SHARED | MS_UNBINDABLE));
+		if (r_prefix)
+			rec = false;
 		rest &= ~mount_flags[i].flag;
-		n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s", n ? "," : "",
-			mount_flags[i].name);
+		n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s%s", n ? "," : "",
+			r_prefix ? "r" : "", mount_flags[i].name);
+		if (n >= size)
+			return;
+	}
+	if (rec) {
+		n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%srec", n ? "," : "");
 		if (n >= size)
 			return;
 	}
@@ -592,29 +604,29 @@ static const char *step_kind_name(enum pns_step_kind k)
 	return "unknown";
 }
 
-/* What a step means, in words, or NULL. */
+/* What a step means, in a few words (may be empty). */
 static void step_note(const struct pns_mount_step *st, uint32_t uid, char *buf, size_t size)
 {
 	buf[0] = '\0';
 	switch (st->kind) {
 	case PNS_STEP_SLAVE_ROOT:
-		snprintf(buf, size, "host mounts propagate in, nothing propagates out");
+		snprintf(buf, size, "host mounts come in, none go out");
 		break;
 	case PNS_STEP_TMPFS:
 		snprintf(buf, size, "fresh, gone with the set");
 		break;
 	case PNS_STEP_BIND_DIR:
-		snprintf(buf, size, "from %s/%s/%u, kept between sets", PNS_STATE_DIR,
+		snprintf(buf, size, "%s/%s/%u, kept", PNS_STATE_DIR,
 			st->state_subdir ? st->state_subdir : "?", (unsigned)uid);
 		break;
 	case PNS_STEP_MQUEUE:
-		snprintf(buf, size, "the set's POSIX message queues");
+		snprintf(buf, size, "the set's message queues");
 		break;
 	}
 	if (st->optional) {
 		size_t n = strlen(buf);
 
-		snprintf(buf + n, size - n, "%sskipped if %s does not exist", n ? "; " : "",
+		snprintf(buf + n, size - n, "%sif %s exists", n ? ", " : "",
 			st->target ? st->target : "the target");
 	}
 }
@@ -647,8 +659,67 @@ static const char *userns_fallback_name(enum pns_userns_fallback f)
 	return f == PNS_USERNS_FALLBACK_SKIP ? "skip" : "deny";
 }
 
-static void explain_plan_text(const struct pns_plan *plan, const char *user)
+/*
+ * What pam_ns would do for this account: the plan it would send to the
+ * helper, or why it would deny the login.
+ *
+ * The user namespace step mirrors apply_userns_fallback() in pam_ns/pam_ns.c:
+ * this release enters a user namespace in no caller, so a plan that asks for
+ * one follows userns_fallback everywhere. Keep the two in step.
+ */
+struct outcome {
+	bool isolated;
+	struct pns_plan plan;
+	const char *denied;      /* the reason, or NULL */
+	bool userns_skipped;     /* userns_fallback = skip dropped the user namespace */
+};
+
+static int predict(const struct pns_settings *s, const struct pns_identity *id,
+		struct outcome *ret)
 {
+	struct outcome out = { .isolated = s->isolate };
+	char host[HOST_NAME_MAX + 1];
+	const char *why = NULL;
+	int r;
+
+	if (!s->isolate) {
+		*ret = out;
+		return 0;
+	}
+	/* As the module does: the host name of the calling process, for %h. */
+	if (gethostname(host, sizeof(host)) < 0)
+		return negative_errno();
+	host[sizeof(host) - 1] = '\0';
+
+	r = pns_plan_build(s, id, host, &out.plan, &why);
+	if (r == -EINVAL) {
+		out.denied = why ? why : "the settings are inconsistent";
+		*ret = out;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+
+	if (out.plan.namespaces & PNS_NS_USER) {
+		if (out.plan.userns_fallback == PNS_USERNS_FALLBACK_SKIP) {
+			out.plan.namespaces &= ~(unsigned)PNS_NS_USER;
+			out.userns_skipped = true;
+			if (out.plan.namespaces == 0)
+				out.denied = "the policy asks only for a user namespace, which this "
+					     "version of pam_ns cannot enter";
+		} else
+			out.denied = "the policy asks for a user namespace, which this version of "
+				     "pam_ns cannot enter (userns_fallback = deny); set "
+				     "userns_fallback = skip to go on without it, or remove user "
+				     "from namespaces";
+	}
+	*ret = out;
+	return 0;
+}
+
+static void explain_plan_text(const struct outcome *out, const char *user)
+{
+	const struct pns_plan *plan = &out->plan;
 	struct pns_mount_step steps[PNS_MAX_STEPS];
 	size_t n = pns_plan_mount_steps(plan, steps);
 	char ns[64], opts[OPTS_MAX], note[PATH_MAX + 64];
@@ -656,33 +727,26 @@ static void explain_plan_text(const struct pns_plan *plan, const char *user)
 
 	printf("\nOutcome: isolated\n");
 	printf("  namespaces  %s\n", pns_ns_mask_to_string(plan->namespaces, ns, sizeof(ns)));
+	if (out->userns_skipped)
+		printf("  user ns     skipped: this version of pam_ns cannot enter one "
+		       "(userns_fallback = skip)\n");
 	printf("  share       %s (", share_name(plan->share));
-	if (plan->share == PNS_SHARE_SESSION)
-		fputs("every session of ", stdout);
-	else
-		fputs("all sessions of ", stdout);
+	fputs(plan->share == PNS_SHARE_SESSION ? "every session of " : "all sessions of ", stdout);
 	text_put(stdout, user);
-	fputs(plan->share == PNS_SHARE_SESSION ? " gets its own set)\n" : " share one set)\n",
+	fputs(plan->share == PNS_SHARE_SESSION ? " gets a set of its own)\n"
+					       : " share one set)\n",
 		stdout);
 	fputs("  hostname    ", stdout);
 	if (plan->hostname[0])
 		text_put(stdout, plan->hostname);
+	else if (plan->namespaces & PNS_NS_UTS)
+		fputs("(the host's, copied when the set is created)", stdout);
 	else
-		fputs("(unchanged)", stdout);
+		fputs("(the host's)", stdout);
 	fputc('\n', stdout);
 
-	if (plan->namespaces & PNS_NS_USER) {
-		printf("  user ns     map %s; entered in sshd's session child (needs \"auth optional "
-		       "pam_ns.so\");\n"
-		       "              other callers (su, login): %s\n",
-			userns_map_name(plan->userns_map),
-			plan->userns_fallback == PNS_USERNS_FALLBACK_SKIP
-				? "skip, go on without it and log it"
-				: "deny the login");
-	}
-
 	if (n == 0) {
-		printf("  mounts      none\n");
+		printf("  mounts      none (no mount namespace)\n");
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -716,8 +780,9 @@ static void explain_plan_text(const struct pns_plan *plan, const char *user)
 	}
 }
 
-static void explain_plan_json(const struct pns_plan *plan)
+static void explain_plan_json(const struct outcome *out)
 {
+	const struct pns_plan *plan = &out->plan;
 	struct pns_mount_step steps[PNS_MAX_STEPS];
 	size_t n = pns_plan_mount_steps(plan, steps);
 	char opts[OPTS_MAX];
@@ -733,7 +798,7 @@ static void explain_plan_json(const struct pns_plan *plan)
 		json_string(stdout, pns_ns_mask_to_string(bit, word, sizeof(word)));
 		first = false;
 	}
-	fputs("],\"share\":", stdout);
+	fprintf(stdout, "],\"userns_skipped\":%s,\"share\":", out->userns_skipped ? "true" : "false");
 	json_string(stdout, share_name(plan->share));
 	fputs(",\"tmp\":", stdout);
 	json_string(stdout, tmp_name(plan->tmp));
@@ -741,12 +806,10 @@ static void explain_plan_json(const struct pns_plan *plan)
 	json_string(stdout, tmp_name(plan->var_tmp));
 	fprintf(stdout, ",\"shm_private\":%s,\"hostname\":", plan->shm_private ? "true" : "false");
 	json_string_or_null(stdout, plan->hostname[0] ? plan->hostname : NULL);
-	if (plan->namespaces & PNS_NS_USER) {
-		fputs(",\"userns_map\":", stdout);
-		json_string(stdout, userns_map_name(plan->userns_map));
-		fputs(",\"userns_fallback\":", stdout);
-		json_string(stdout, userns_fallback_name(plan->userns_fallback));
-	}
+	fputs(",\"userns_map\":", stdout);
+	json_string(stdout, userns_map_name(plan->userns_map));
+	fputs(",\"userns_fallback\":", stdout);
+	json_string(stdout, userns_fallback_name(plan->userns_fallback));
 	fputs(",\"mounts\":[", stdout);
 	for (size_t i = 0; i < n; i++) {
 		step_options(&steps[i], opts, sizeof(opts));
@@ -787,6 +850,14 @@ static void groups_text(const struct pns_identity *id)
 	fputc('\n', stdout);
 }
 
+static void identity_text(const struct pns_identity *id)
+{
+	fputs("user    ", stdout);
+	text_put(stdout, id->name);
+	printf(" (uid %u, gid %u)\ngroups  ", (unsigned)id->uid, (unsigned)id->gid);
+	groups_text(id);
+}
+
 static void identity_json(const struct pns_identity *id)
 {
 	fputs("\"user\":", stdout);
@@ -802,7 +873,8 @@ static void identity_json(const struct pns_identity *id)
 	fputc(']', stdout);
 }
 
-#define VALUE_MAX (PNS_HOSTNAME_TEMPLATE_MAX * 4 + 64)
+/* Room for a 255-byte host name template, and then some. */
+#define VALUE_MAX 512
 
 static int explain_settings(const struct pns_settings *s, char values[_PNS_KEY_MAX][VALUE_MAX])
 {
@@ -824,7 +896,7 @@ static void settings_text(const struct pns_settings *s, char values[_PNS_KEY_MAX
 
 		if (w > wk)
 			wk = w;
-		w = text_width(values[k]);
+		w = text_width(values[k][0] ? values[k] : "\"\"");
 		if (w > wv)
 			wv = w;
 	}
@@ -855,83 +927,86 @@ static void settings_json(const struct pns_settings *s, char values[_PNS_KEY_MAX
 	fputc('}', stdout);
 }
 
+static int explain_no_user(const struct options *o, const char *user)
+{
+	if (o->json) {
+		fputs("{\"user\":", stdout);
+		json_string(stdout, user);
+		fputs(",\"error\":\"no such user\"}\n", stdout);
+	} else {
+		fputs("No such user: ", stdout);
+		text_put(stdout, user);
+		fputc('\n', stdout);
+	}
+	return EXIT_NEGATIVE;
+}
+
+static int explain_bad_policy(const struct options *o, const struct pns_identity *id, int r,
+		const struct pns_diag_list *diags)
+{
+	const char *what = r == -EINVAL ? "invalid" : "unreadable";
+
+	if (o->json) {
+		fputc('{', stdout);
+		identity_json(id);
+		fputs(",\"valid\":false,\"problems\":", stdout);
+		diags_json(stdout, diags);
+		fputs(",\"denied\":", stdout);
+		json_string(stdout, r == -EINVAL ? "the policy is invalid"
+						 : "the policy could not be read");
+		fputs("}\n", stdout);
+	} else {
+		identity_text(id);
+		fputc('\n', stdout);
+		diags_print(stdout, diags);
+		if (r != -EINVAL && diags->n == 0) {
+			text_put(stdout, o->config);
+			printf(": %s\n", strerror(-r));
+		}
+		printf("\nOutcome: login denied; the policy is %s, and while it is, pam_ns "
+		       "denies every\nsession it handles, root's included. Fix it and run "
+		       "'%s check'.\n",
+			what, program_name);
+	}
+	return r == -EINVAL ? EXIT_NEGATIVE : EXIT_TROUBLE;
+}
+
 static int cmd_explain(const struct options *o)
 {
 	_cleanup_(pns_account_freep) struct pns_account *a = NULL;
 	_cleanup_(pns_policy_freep) struct pns_policy *p = NULL;
 	_cleanup_diags_ struct pns_diag_list diags = {};
 	char values[_PNS_KEY_MAX][VALUE_MAX];
-	char host[HOST_NAME_MAX + 1];
 	struct pns_settings s;
-	struct pns_plan plan;
-	const char *user = o->args[0], *why = NULL;
+	struct outcome out;
+	const char *user = o->args[0];
 	int r;
 
 	r = pns_account_lookup(user, &a);
-	if (r == -ENOENT) {
-		if (o->json) {
-			fputs("{\"user\":", stdout);
-			json_string(stdout, user);
-			fputs(",\"error\":\"no such user\"}\n", stdout);
-		} else {
-			fputs("No such user: ", stdout);
-			text_put(stdout, user);
-			fputc('\n', stdout);
-		}
-		return EXIT_NEGATIVE;
-	}
+	if (r == -ENOENT)
+		return explain_no_user(o, user);
 	if (r < 0) {
-		/* pam_ns would deny an isolated login here too: NSS failing is not "no". */
+		/* pam_ns denies every login when NSS fails: "could not ask" is not "no". */
 		fprintf(stderr, "%s: Failed to look up user ", program_name);
 		text_put(stderr, user);
-		fprintf(stderr, ": %s\n", strerror(-r));
+		fprintf(stderr, " through NSS: %s\n", strerror(-r));
 		return EXIT_TROUBLE;
 	}
 
 	r = pns_policy_load(o->config, true, &p, &diags);
-	if (r < 0) {
-		if (o->json) {
-			fputc('{', stdout);
-			identity_json(&a->id);
-			fputs(",\"valid\":false,\"problems\":", stdout);
-			diags_json(stdout, &diags);
-			fputs(",\"denied\":", stdout);
-			json_string(stdout, r == -EINVAL ? "the policy is invalid"
-							 : "the policy could not be read");
-			fputs("}\n", stdout);
-		} else {
-			diags_print(stdout, &diags);
-			if (r != -EINVAL && diags.n == 0) {
-				text_put(stdout, o->config);
-				printf(": %s\n", strerror(-r));
-			}
-			printf("\nThe policy is %s: pam_ns is denying every session it handles, "
-			       "root's included.\nFix it and run '%s check'.\n",
-				r == -EINVAL ? "invalid" : "unreadable", program_name);
-		}
-		return r == -EINVAL ? EXIT_NEGATIVE : EXIT_TROUBLE;
-	}
+	if (r < 0)
+		return explain_bad_policy(o, &a->id, r, &diags);
 
 	pns_policy_resolve(p, &a->id, &s);
 	r = explain_settings(&s, values);
 	if (r < 0) {
-		log_error("Failed to format settings: %s", strerror(-r));
+		log_error("Failed to format the settings: %s", strerror(-r));
 		return EXIT_TROUBLE;
 	}
-
-	if (s.isolate) {
-		if (gethostname(host, sizeof(host)) < 0) {
-			log_error("Failed to get the host name: %m");
-			return EXIT_TROUBLE;
-		}
-		host[sizeof(host) - 1] = '\0';
-		r = pns_plan_build(&s, &a->id, host, &plan, &why);
-		if (r < 0 && r != -EINVAL) {
-			log_error("Failed to build the plan: %s", strerror(-r));
-			return EXIT_TROUBLE;
-		}
-		if (r < 0 && !why)
-			why = "the settings are inconsistent";
+	r = predict(&s, &a->id, &out);
+	if (r < 0) {
+		log_error("Failed to build the plan: %s", strerror(-r));
+		return EXIT_TROUBLE;
 	}
 
 	if (o->json) {
@@ -939,32 +1014,30 @@ static int cmd_explain(const struct options *o)
 		identity_json(&a->id);
 		fprintf(stdout, ",\"valid\":true,\"isolate\":%s,", s.isolate ? "true" : "false");
 		settings_json(&s, values);
-		if (s.isolate && !why) {
-			fputs(",\"plan\":", stdout);
-			explain_plan_json(&plan);
-		} else if (why) {
+		if (out.denied) {
 			fputs(",\"denied\":", stdout);
-			json_string(stdout, why);
+			json_string(stdout, out.denied);
+		} else if (out.isolated) {
+			fputs(",\"plan\":", stdout);
+			explain_plan_json(&out);
 		}
 		fputs("}\n", stdout);
 	} else {
-		fputs("user    ", stdout);
-		text_put(stdout, a->id.name);
-		printf(" (uid %u, gid %u)\ngroups  ", (unsigned)a->id.uid, (unsigned)a->id.gid);
-		groups_text(&a->id);
+		identity_text(&a->id);
 		settings_text(&s, values);
-		if (!s.isolate) {
-			fputs("\nOutcome: not isolated; pam_ns returns PAM_IGNORE for ", stdout);
-			text_put(stdout, a->id.name);
-			fputs("'s sessions\n", stdout);
-		} else if (why) {
+		if (out.denied) {
 			fputs("\nOutcome: login denied; ", stdout);
-			text_put(stdout, why);
+			text_put(stdout, out.denied);
 			fputc('\n', stdout);
-		} else
-			explain_plan_text(&plan, a->id.name);
+		} else if (out.isolated)
+			explain_plan_text(&out, a->id.name);
+		else {
+			fputs("\nOutcome: not isolated; pam_ns leaves ", stdout);
+			text_put(stdout, a->id.name);
+			fputs("'s sessions alone (PAM_IGNORE)\n", stdout);
+		}
 	}
-	return why ? EXIT_NEGATIVE : EXIT_OK;
+	return out.denied ? EXIT_NEGATIVE : EXIT_OK;
 }
 
 static int cmd_not_implemented(const struct options *o)
