@@ -407,12 +407,12 @@ static int cmd_not_implemented(const struct options *o);
 
 static const struct command commands[] = {
 	{ "check", "", "validate the policy; list every problem", 0, 0, 0, cmd_check },
-	{ "explain", "USER", "show the settings for USER, where each comes from, and the outcome",
-		1, 1, 0, cmd_explain },
+	{ "explain", "USER", "USER's settings, origins and outcome", 1, 1, 0,
+		cmd_explain },
 	{ "list", "", "list active namespace sets", 0, 0, 0, cmd_not_implemented },
 	{ "enter", "USER [-- COMMAND [ARG...]]", "run a command inside USER's set", 1, 1,
 		CMD_TRAILING, cmd_not_implemented },
-	{ "stop", "USER [--force]", "tear USER's set down once nothing runs in it", 1, 1,
+	{ "stop", "USER [--force]", "tear USER's set down when it is idle", 1, 1,
 		CMD_FORCE, cmd_not_implemented },
 };
 
@@ -434,7 +434,7 @@ static void help(void)
 		char left[64];
 
 		snprintf(left, sizeof(left), "%s %s", commands[i].name, commands[i].synopsis);
-		printf("  %-34s %s\n", left, commands[i].summary);
+		printf("  %-33s %s\n", left, commands[i].summary);
 	}
 	printf("\nOptions:\n"
 	       "  -c, --config FILE  policy to read (default: %s)\n"
@@ -607,28 +607,25 @@ static const char *step_kind_name(enum pns_step_kind k)
 /* What a step means, in a few words (may be empty). */
 static void step_note(const struct pns_mount_step *st, uint32_t uid, char *buf, size_t size)
 {
+	size_t n;
+
 	buf[0] = '\0';
 	switch (st->kind) {
 	case PNS_STEP_SLAVE_ROOT:
-		snprintf(buf, size, "host mounts come in, none go out");
-		break;
-	case PNS_STEP_TMPFS:
-		snprintf(buf, size, "fresh, gone with the set");
+		snprintf(buf, size, "(host mounts come in, none go out)");
 		break;
 	case PNS_STEP_BIND_DIR:
-		snprintf(buf, size, "%s/%s/%u, kept", PNS_STATE_DIR,
+		snprintf(buf, size, "from %s/%s/%u", PNS_STATE_DIR,
 			st->state_subdir ? st->state_subdir : "?", (unsigned)uid);
 		break;
+	case PNS_STEP_TMPFS:
 	case PNS_STEP_MQUEUE:
-		snprintf(buf, size, "the set's message queues");
 		break;
 	}
-	if (st->optional) {
-		size_t n = strlen(buf);
-
-		snprintf(buf + n, size - n, "%sif %s exists", n ? ", " : "",
+	n = strlen(buf);
+	if (st->optional && n < size)
+		snprintf(buf + n, size - n, "%s(if %s exists)", n ? " " : "",
 			st->target ? st->target : "the target");
-	}
 }
 
 static const char *share_name(enum pns_share s)
@@ -723,7 +720,7 @@ static void explain_plan_text(const struct outcome *out, const char *user)
 	struct pns_mount_step steps[PNS_MAX_STEPS];
 	size_t n = pns_plan_mount_steps(plan, steps);
 	char ns[64], opts[OPTS_MAX], note[PATH_MAX + 64];
-	size_t wt = strlen("TARGET"), wk = strlen("KIND"), wo = strlen("OPTIONS");
+	size_t wt = strlen("TARGET"), wk = strlen("KIND");
 
 	printf("\nOutcome: isolated\n");
 	printf("  namespaces  %s\n", pns_ns_mask_to_string(plan->namespaces, ns, sizeof(ns)));
@@ -758,24 +755,22 @@ static void explain_plan_text(const struct outcome *out, const char *user)
 		w = strlen(step_kind_name(steps[i].kind));
 		if (w > wk)
 			wk = w;
-		step_options(&steps[i], opts, sizeof(opts));
-		w = text_width(opts);
-		if (w > wo)
-			wo = w;
 	}
 	printf("  mounts, in order:\n    ");
 	text_put_padded(stdout, "TARGET", wt + 2);
 	text_put_padded(stdout, "KIND", wk + 2);
-	text_put_padded(stdout, "OPTIONS", wo + 2);
-	fputs("NOTE\n", stdout);
+	fputs("OPTIONS\n", stdout);
 	for (size_t i = 0; i < n; i++) {
 		step_options(&steps[i], opts, sizeof(opts));
 		step_note(&steps[i], plan->uid, note, sizeof(note));
 		fputs("    ", stdout);
 		text_put_padded(stdout, steps[i].target ? steps[i].target : "?", wt + 2);
 		text_put_padded(stdout, step_kind_name(steps[i].kind), wk + 2);
-		text_put_padded(stdout, opts[0] ? opts : "-", wo + 2);
-		text_put(stdout, note);
+		text_put(stdout, opts[0] ? opts : "-");
+		if (note[0]) {
+			fputc(' ', stdout);
+			text_put(stdout, note);
+		}
 		fputc('\n', stdout);
 	}
 }
