@@ -468,7 +468,7 @@ static int cmd_check(const struct options *o)
 	_cleanup_(pns_policy_freep) struct pns_policy *p = NULL;
 	_cleanup_diags_ struct pns_diag_list diags = {};
 	_cleanup_file_list_ struct file_list files = {};
-	int r, q;
+	int r;
 
 	r = pns_policy_load(o->config, true, &p, &diags);
 	if (r == 0) {
@@ -490,10 +490,9 @@ static int cmd_check(const struct options *o)
 		return EXIT_OK;
 	}
 
-	/* Not loaded: still say which files the policy is made of, if we can. */
-	q = policy_files_guess(o->config, &files);
-	if (q < 0)
-		files = (struct file_list){};
+	/* Not loaded: still say which files the policy is made of, if we can
+	 * (on failure the list stays empty; the problems already say why). */
+	(void)policy_files_guess(o->config, &files);
 
 	if (o->json) {
 		fputs("{\"valid\":false,\"problems\":", stdout);
