@@ -111,7 +111,7 @@ static size_t text_put(FILE *f, const char *s)
 		size_t len = utf8_decode(p, n, &cp);
 
 		if (len == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) ||
-				cp == '\\') {
+			cp == '\\') {
 			/* For a malformed or multi-byte control sequence, escape byte by byte. */
 			size_t k = len == 0 ? 1 : len;
 
@@ -378,7 +378,7 @@ static int policy_files_guess(const char *main_path, struct file_list *ret)
 
 enum {
 	CMD_TRAILING = 1u << 0, /* takes a command after "--" */
-	CMD_FORCE = 1u << 1,    /* takes --force */
+	CMD_FORCE = 1u << 1,	/* takes --force */
 };
 
 struct options {
@@ -406,14 +406,13 @@ static int cmd_explain(const struct options *o);
 static int cmd_not_implemented(const struct options *o);
 
 static const struct command commands[] = {
-	{ "check", "", "validate the policy; list every problem", 0, 0, 0, cmd_check },
-	{ "explain", "USER", "USER's settings, origins and outcome", 1, 1, 0,
-		cmd_explain },
-	{ "list", "", "list active namespace sets", 0, 0, 0, cmd_not_implemented },
-	{ "enter", "USER [-- COMMAND [ARG...]]", "run a command inside USER's set", 1, 1,
-		CMD_TRAILING, cmd_not_implemented },
-	{ "stop", "USER [--force]", "tear USER's set down when it is idle", 1, 1,
-		CMD_FORCE, cmd_not_implemented },
+	{"check", "", "validate the policy; list every problem", 0, 0, 0, cmd_check},
+	{"explain", "USER", "USER's settings, origins and outcome", 1, 1, 0, cmd_explain},
+	{"list", "", "list active namespace sets", 0, 0, 0, cmd_not_implemented},
+	{"enter", "USER [-- COMMAND [ARG...]]", "run a command inside USER's set", 1, 1,
+		CMD_TRAILING, cmd_not_implemented},
+	{"stop", "USER [--force]", "tear USER's set down when it is idle", 1, 1, CMD_FORCE,
+		cmd_not_implemented},
 };
 
 static const struct command *find_command(const char *name)
@@ -484,8 +483,8 @@ static int cmd_check(const struct options *o)
 			fprintf(stdout, "],\"sections\":%zu}\n", ns);
 		} else {
 			text_put(stdout, o->config);
-			printf(": valid (%zu file%s, %zu section%s)\n", nf, nf == 1 ? "" : "s",
-				ns, ns == 1 ? "" : "s");
+			printf(": valid (%zu file%s, %zu section%s)\n", nf, nf == 1 ? "" : "s", ns,
+				ns == 1 ? "" : "s");
 		}
 		return EXIT_OK;
 	}
@@ -534,19 +533,19 @@ struct flag_name {
 };
 
 static const struct flag_name mount_flags[] = {
-	{ MS_RDONLY, "ro" },
-	{ MS_NOSUID, "nosuid" },
-	{ MS_NODEV, "nodev" },
-	{ MS_NOEXEC, "noexec" },
-	{ MS_NOATIME, "noatime" },
-	{ MS_NODIRATIME, "nodiratime" },
-	{ MS_RELATIME, "relatime" },
-	{ MS_STRICTATIME, "strictatime" },
-	{ MS_BIND, "bind" },
-	{ MS_SLAVE, "slave" },
-	{ MS_PRIVATE, "private" },
-	{ MS_SHARED, "shared" },
-	{ MS_UNBINDABLE, "unbindable" },
+	{MS_RDONLY, "ro"},
+	{MS_NOSUID, "nosuid"},
+	{MS_NODEV, "nodev"},
+	{MS_NOEXEC, "noexec"},
+	{MS_NOATIME, "noatime"},
+	{MS_NODIRATIME, "nodiratime"},
+	{MS_RELATIME, "relatime"},
+	{MS_STRICTATIME, "strictatime"},
+	{MS_BIND, "bind"},
+	{MS_SLAVE, "slave"},
+	{MS_PRIVATE, "private"},
+	{MS_SHARED, "shared"},
+	{MS_UNBINDABLE, "unbindable"},
 };
 
 /* "nosuid,nodev,mode=1777,size=25%": the step's flags, then its data. */
@@ -564,7 +563,7 @@ static void step_options(const struct pns_mount_step *st, char *buf, size_t size
 		if (!(st->flags & mount_flags[i].flag))
 			continue;
 		r_prefix = rec && (mount_flags[i].flag & (MS_BIND | MS_SLAVE | MS_PRIVATE |
-						 MS_SHARED | MS_UNBINDABLE));
+								 MS_SHARED | MS_UNBINDABLE));
 		if (r_prefix)
 			rec = false;
 		rest &= ~mount_flags[i].flag;
@@ -584,8 +583,8 @@ static void step_options(const struct pns_mount_step *st, char *buf, size_t size
 			return;
 	}
 	if (st->data[0])
-		snprintf(buf + n, size - n, "%s%.*s", n ? "," : "", (int)sizeof(st->data),
-			st->data);
+		snprintf(
+			buf + n, size - n, "%s%.*s", n ? "," : "", (int)sizeof(st->data), st->data);
 }
 
 static const char *step_kind_name(enum pns_step_kind k)
@@ -666,14 +665,13 @@ static const char *userns_fallback_name(enum pns_userns_fallback f)
 struct outcome {
 	bool isolated;
 	struct pns_plan plan;
-	const char *denied;      /* the reason, or NULL */
-	bool userns_skipped;     /* userns_fallback = skip dropped the user namespace */
+	const char *denied;  /* the reason, or NULL */
+	bool userns_skipped; /* userns_fallback = skip dropped the user namespace */
 };
 
-static int predict(const struct pns_settings *s, const struct pns_identity *id,
-		struct outcome *ret)
+static int predict(const struct pns_settings *s, const struct pns_identity *id, struct outcome *ret)
 {
-	struct outcome out = { .isolated = s->isolate };
+	struct outcome out = {.isolated = s->isolate};
 	char host[HOST_NAME_MAX + 1];
 	const char *why = NULL;
 	int r;
@@ -701,8 +699,9 @@ static int predict(const struct pns_settings *s, const struct pns_identity *id,
 			out.plan.namespaces &= ~(unsigned)PNS_NS_USER;
 			out.userns_skipped = true;
 			if (out.plan.namespaces == 0)
-				out.denied = "the policy asks only for a user namespace, which this "
-					     "version of pam_ns cannot enter";
+				out.denied =
+					"the policy asks only for a user namespace, which this "
+					"version of pam_ns cannot enter";
 		} else
 			out.denied = "the policy asks for a user namespace, which this version of "
 				     "pam_ns cannot enter (userns_fallback = deny); set "
@@ -729,8 +728,7 @@ static void explain_plan_text(const struct outcome *out, const char *user)
 	printf("  share       %s (", share_name(plan->share));
 	fputs(plan->share == PNS_SHARE_SESSION ? "every session of " : "all sessions of ", stdout);
 	text_put(stdout, user);
-	fputs(plan->share == PNS_SHARE_SESSION ? " gets a set of its own)\n"
-					       : " share one set)\n",
+	fputs(plan->share == PNS_SHARE_SESSION ? " gets a set of its own)\n" : " share one set)\n",
 		stdout);
 	fputs("  hostname    ", stdout);
 	if (plan->hostname[0])
@@ -792,7 +790,8 @@ static void explain_plan_json(const struct outcome *out)
 		json_string(stdout, pns_ns_mask_to_string(bit, word, sizeof(word)));
 		first = false;
 	}
-	fprintf(stdout, "],\"userns_skipped\":%s,\"share\":", out->userns_skipped ? "true" : "false");
+	fprintf(stdout,
+		"],\"userns_skipped\":%s,\"share\":", out->userns_skipped ? "true" : "false");
 	json_string(stdout, share_name(plan->share));
 	fputs(",\"tmp\":", stdout);
 	json_string(stdout, tmp_name(plan->tmp));
@@ -936,7 +935,7 @@ static int explain_no_user(const struct options *o, const char *user)
 }
 
 static int explain_bad_policy(const struct options *o, const struct pns_identity *id, int r,
-		const struct pns_diag_list *diags)
+	const struct pns_diag_list *diags)
 {
 	const char *what = r == -EINVAL ? "invalid" : "unreadable";
 
@@ -946,8 +945,8 @@ static int explain_bad_policy(const struct options *o, const struct pns_identity
 		fputs(",\"valid\":false,\"problems\":", stdout);
 		diags_json(stdout, diags);
 		fputs(",\"denied\":", stdout);
-		json_string(stdout, r == -EINVAL ? "the policy is invalid"
-						 : "the policy could not be read");
+		json_string(stdout,
+			r == -EINVAL ? "the policy is invalid" : "the policy could not be read");
 		fputs("}\n", stdout);
 	} else {
 		identity_text(id);
@@ -1045,16 +1044,16 @@ static int cmd_not_implemented(const struct options *o)
 int main(int argc, char *argv[])
 {
 	static const struct option long_options[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		{"config", required_argument, NULL, 'c'},
+		{"json", no_argument, NULL, 'j'},
+		{"force", no_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{},
 	};
 	_cleanup_free_ char **positional = NULL;
 	const struct command *cmd = NULL;
-	struct options o = { .config = PNS_CONFIG_FILE };
+	struct options o = {.config = PNS_CONFIG_FILE};
 	char **trailing = NULL;
 	size_t n_pos = 0, n_trailing = 0;
 	bool force_given = false;
