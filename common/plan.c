@@ -8,6 +8,8 @@
 #include "common/parse.h"
 #include "common/plan.h"
 
+static int validate(const struct pns_plan *p, bool need_subids, const char **ret_why);
+
 int pns_plan_build(const struct pns_settings *s, const struct pns_identity *id,
 		const char *host_name, struct pns_plan *ret, const char **ret_why)
 {
@@ -26,10 +28,33 @@ int pns_plan_build(const struct pns_settings *s, const struct pns_identity *id,
 	p.share = s->share;
 	p.tmp = s->tmp;
 	p.var_tmp = s->var_tmp;
+	/* The built-in tmp = tmpfs needs a mount namespace; without one the
+	 * built-in means none, as shm's does. A tmp the admin wrote stays. */
+	if (!(p.namespaces & PNS_NS_MOUNT) && !s->origin[PNS_KEY_TMP].file)
+		p.tmp = PNS_TMP_NONE;
 	p.tmp_size = s->tmp_size;
 	p.tmp_inodes = s->tmp_inodes;
 	p.userns_map = s->userns_map;
 	p.userns_fallback = s->userns_fallback;
+
+	/* The groups the user namespace maps to themselves: primary first. */
+	p.gids[p.n_gids++] = (uint32_t)id->gid;
+	for (size_t i = 0; i < id->n_groups; i++) {
+		bool dup = false;
+
+		for (uint32_t j = 0; j < p.n_gids; j++)
+			dup = dup || p.gids[j] == (uint32_t)id->groups[i];
+		if (dup)
+			continue;
+		if (p.n_gids >= PNS_MAX_GROUPS) {
+			if (p.namespaces & PNS_NS_USER) {
+				*ret_why = "the account is in more groups than a user namespace can map (64)";
+				return -E2BIG;
+			}
+			break;
+		}
+		p.gids[p.n_gids++] = (uint32_t)id->groups[i];
+	}
 
 	switch (s->shm) {
 	case PNS_SHM_PRIVATE:
@@ -67,7 +92,7 @@ int pns_plan_build(const struct pns_settings *s, const struct pns_identity *id,
 		}
 	}
 
-	r = pns_plan_validate(&p, &why);
+	r = validate(&p, false, &why);
 	if (r < 0) {
 		*ret_why = why;
 		return r;
@@ -76,7 +101,63 @@ int pns_plan_build(const struct pns_settings *s, const struct pns_identity *id,
 	return 0;
 }
 
+int pns_plan_for_caller(struct pns_plan *p, bool can_enter_userns, bool *ret_skipped,
+		const char **ret_why)
+{
+	*ret_skipped = false;
+	if (!(p->namespaces & PNS_NS_USER) || can_enter_userns)
+		return 0;
+	if (p->userns_fallback == PNS_USERNS_FALLBACK_DENY) {
+		*ret_why = "the policy asks for a user namespace, which this PAM stack cannot enter "
+			   "(only sshd with 'auth optional pam_ns.so' can); set userns_fallback = skip "
+			   "to go on without it, or remove user from namespaces";
+		return -EOPNOTSUPP;
+	}
+	p->namespaces &= ~(unsigned)PNS_NS_USER;
+	p->subuid = (struct pns_idrange){ 0 };
+	p->subgid = (struct pns_idrange){ 0 };
+	*ret_skipped = true;
+	if (p->namespaces == 0) {
+		*ret_why = "without the user namespace nothing is left to isolate";
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+int pns_plan_set_subids(struct pns_plan *p, const struct pns_idrange *subuid,
+		const struct pns_idrange *subgid, const char **ret_why)
+{
+	int r;
+
+	r = pns_idrange_check(subuid, &p->uid, 1, ret_why);
+	if (r < 0)
+		return r;
+	r = pns_idrange_check(subgid, p->gids, p->n_gids, ret_why);
+	if (r < 0)
+		return r;
+	p->subuid = *subuid;
+	p->subgid = *subgid;
+	return 0;
+}
+
+int pns_plan_uid_map(const struct pns_plan *p, char *buf, size_t size)
+{
+	return pns_idmap_format(&p->uid, 1,
+			p->userns_map == PNS_USERNS_MAP_SUBID ? &p->subuid : NULL, buf, size);
+}
+
+int pns_plan_gid_map(const struct pns_plan *p, char *buf, size_t size)
+{
+	return pns_idmap_format(p->gids, p->n_gids,
+			p->userns_map == PNS_USERNS_MAP_SUBID ? &p->subgid : NULL, buf, size);
+}
+
 int pns_plan_validate(const struct pns_plan *p, const char **ret_why)
+{
+	return validate(p, true, ret_why);
+}
+
+static int validate(const struct pns_plan *p, bool need_subids, const char **ret_why)
 {
 	bool mount_ns = p->namespaces & PNS_NS_MOUNT;
 
@@ -110,6 +191,32 @@ int pns_plan_validate(const struct pns_plan *p, const char **ret_why)
 	if (p->hostname[0] &&
 			(!(p->namespaces & PNS_NS_UTS) || !pns_hostname_is_valid(p->hostname))) {
 		*ret_why = "invalid hostname, or hostname without uts";
+		return -EINVAL;
+	}
+	if (p->n_gids == 0 || p->n_gids > PNS_MAX_GROUPS || p->gids[0] != p->gid) {
+		*ret_why = "invalid group list";
+		return -EINVAL;
+	}
+	for (uint32_t i = 0; i < p->n_gids; i++) {
+		if (p->gids[i] == UINT32_MAX) {
+			*ret_why = "invalid group list";
+			return -EINVAL;
+		}
+		for (uint32_t j = 0; j < i; j++)
+			if (p->gids[i] == p->gids[j]) {
+				*ret_why = "duplicate group in the group list";
+				return -EINVAL;
+			}
+	}
+	if ((p->namespaces & PNS_NS_USER) && p->userns_map == PNS_USERNS_MAP_SUBID) {
+		/* pns_plan_build() leaves the ranges to pns_plan_set_subids(). */
+		if (!need_subids && p->subuid.count == 0 && p->subgid.count == 0)
+			return 0;
+		if (pns_idrange_check(&p->subuid, &p->uid, 1, ret_why) < 0 ||
+				pns_idrange_check(&p->subgid, p->gids, p->n_gids, ret_why) < 0)
+			return -EINVAL;
+	} else if (p->subuid.count || p->subgid.count) {
+		*ret_why = "subordinate ranges without userns_map = subid";
 		return -EINVAL;
 	}
 	return 0;

@@ -10,10 +10,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/idmap.h"
 #include "common/macro.h"
 #include "common/policy.h"
 
 #define PNS_HOSTNAME_MAX 64 /* HOST_NAME_MAX on Linux */
+/* Groups mapped into a set's user namespace: the primary and supplementary
+ * gids. Each can cost two gid_map lines with subid, and the kernel takes 340. */
+#define PNS_MAX_GROUPS 64
 
 struct pns_plan {
 	uint32_t uid;
@@ -28,6 +32,11 @@ struct pns_plan {
 	char hostname[PNS_HOSTNAME_MAX + 1]; /* expanded and valid; "": unchanged */
 	enum pns_userns_map userns_map;
 	enum pns_userns_fallback userns_fallback;
+	/* User namespace only (namespaces & PNS_NS_USER): */
+	uint32_t n_gids;
+	uint32_t gids[PNS_MAX_GROUPS]; /* primary first, no duplicates */
+	struct pns_idrange subuid;     /* userns_map = subid: the account's own ranges */
+	struct pns_idrange subgid;
 };
 
 /*
@@ -40,6 +49,26 @@ struct pns_plan {
 int pns_plan_build(const struct pns_settings *s, const struct pns_identity *id,
 		const char *host_name, struct pns_plan *ret, const char **ret_why)
 	_warn_unused_result_;
+
+/*
+ * Apply userns_fallback for a caller that cannot enter a user namespace
+ * (SPEC 3.3): deny (-EOPNOTSUPP with *ret_why), or drop the user namespace
+ * and set *ret_skipped. Nothing to do when the plan has none or the caller can.
+ */
+int pns_plan_for_caller(struct pns_plan *p, bool can_enter_userns, bool *ret_skipped,
+		const char **ret_why) _warn_unused_result_;
+
+/*
+ * userns_map = subid: attach the account's subordinate ranges (from
+ * libsubid), refusing one that contains 0, the account's own id or one of
+ * its groups. 0 or -EINVAL with *ret_why.
+ */
+int pns_plan_set_subids(struct pns_plan *p, const struct pns_idrange *subuid,
+		const struct pns_idrange *subgid, const char **ret_why) _warn_unused_result_;
+
+/* uid_map / gid_map text for the plan's user namespace. */
+int pns_plan_uid_map(const struct pns_plan *p, char *buf, size_t size) _warn_unused_result_;
+int pns_plan_gid_map(const struct pns_plan *p, char *buf, size_t size) _warn_unused_result_;
 
 /* Check a plan received over the wire: every enum in range, hostname valid,
  * sizes sane. 0 or -EINVAL with *ret_why. */

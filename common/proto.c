@@ -140,6 +140,13 @@ static void put_plan(struct writer *w, const struct pns_plan *p)
 	put_str(w, p->hostname, sizeof(p->hostname));
 	put_u32(w, p->userns_map);
 	put_u32(w, p->userns_fallback);
+	put_u32(w, p->n_gids);
+	for (size_t i = 0; i < PNS_MAX_GROUPS; i++)
+		put_u32(w, i < p->n_gids ? p->gids[i] : 0);
+	put_u32(w, p->subuid.start);
+	put_u32(w, p->subuid.count);
+	put_u32(w, p->subgid.start);
+	put_u32(w, p->subgid.count);
 }
 
 static void get_plan(struct reader *r, struct pns_plan *p)
@@ -159,6 +166,21 @@ static void get_plan(struct reader *r, struct pns_plan *p)
 	get_str(r, p->hostname, sizeof(p->hostname));
 	p->userns_map = get_enum(r, PNS_USERNS_MAP_SUBID + 1);
 	p->userns_fallback = get_enum(r, PNS_USERNS_FALLBACK_SKIP + 1);
+	p->n_gids = get_u32(r);
+	if (p->n_gids > PNS_MAX_GROUPS)
+		r->bad = true;
+	for (size_t i = 0; i < PNS_MAX_GROUPS; i++) {
+		uint32_t g = get_u32(r);
+
+		if (i < p->n_gids)
+			p->gids[i] = g;
+		else if (g != 0)
+			r->bad = true; /* padding must be zero: one encoding per plan */
+	}
+	p->subuid.start = get_u32(r);
+	p->subuid.count = get_u32(r);
+	p->subgid.start = get_u32(r);
+	p->subgid.count = get_u32(r);
 	if (!r->bad && pns_plan_validate(p, &why) < 0)
 		r->bad = true;
 }

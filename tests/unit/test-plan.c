@@ -130,9 +130,14 @@ static void test_inconsistent(void **state)
 	struct pns_plan p;
 	const char *why = NULL;
 
+	/* The built-in tmp = tmpfs quietly becomes none without a mount namespace... */
 	isolated(&s);
 	s.namespaces = PNS_NS_IPC;
-	assert_int_equal(pns_plan_build(&s, &alice, "h", &p, &why), -EINVAL); /* tmp needs mount */
+	assert_int_equal(pns_plan_build(&s, &alice, "h", &p, &why), 0);
+	assert_int_equal(p.tmp, PNS_TMP_NONE);
+	/* ...but a tmp the admin wrote is an error, not silently dropped. */
+	s.origin[PNS_KEY_TMP] = (struct pns_origin){ .file = "/etc/security/pam_ns.conf", .line = 3 };
+	assert_int_equal(pns_plan_build(&s, &alice, "h", &p, &why), -EINVAL);
 	assert_non_null(strstr(why, "mount"));
 
 	isolated(&s);
@@ -180,6 +185,63 @@ static void test_validate(void **state)
 	assert_int_equal(pns_plan_validate(&q, &why), -EINVAL);
 }
 
+static void test_userns_fallback(void **state)
+{
+	struct pns_settings s;
+	struct pns_plan p;
+	const char *why = NULL;
+	bool skipped;
+
+	isolated(&s);
+	s.namespaces |= PNS_NS_USER;
+	assert_int_equal(pns_plan_build(&s, &alice, "h", &p, &why), 0);
+	/* A caller with a child hook keeps it. */
+	assert_int_equal(pns_plan_for_caller(&p, true, &skipped, &why), 0);
+	assert_false(skipped);
+	assert_true(p.namespaces & PNS_NS_USER);
+	/* deny (the default) refuses, and says what to change. */
+	assert_int_equal(pns_plan_for_caller(&p, false, &skipped, &why), -EOPNOTSUPP);
+	assert_non_null(strstr(why, "userns_fallback"));
+	/* skip drops only the user namespace. */
+	p.userns_fallback = PNS_USERNS_FALLBACK_SKIP;
+	assert_int_equal(pns_plan_for_caller(&p, false, &skipped, &why), 0);
+	assert_true(skipped);
+	assert_int_equal(p.namespaces, PNS_NS_MOUNT | PNS_NS_IPC | PNS_NS_UTS);
+	/* Nothing left: refused rather than an empty "isolation". */
+	p.namespaces = PNS_NS_USER;
+	assert_int_equal(pns_plan_for_caller(&p, false, &skipped, &why), -EOPNOTSUPP);
+}
+
+static void test_subids(void **state)
+{
+	struct pns_settings s;
+	struct pns_plan p;
+	const char *why = NULL;
+	const struct pns_idrange good = { 100000, 65536 }, has_root = { 0, 65536 },
+				 has_self = { 900, 200 };
+	char map[256];
+
+	isolated(&s);
+	s.namespaces |= PNS_NS_USER;
+	s.userns_map = PNS_USERNS_MAP_SUBID;
+	assert_int_equal(pns_plan_build(&s, &alice, "h", &p, &why), 0);
+	/* Built, but not valid for the wire until the ranges are attached. */
+	assert_int_equal(pns_plan_validate(&p, &why), -EINVAL);
+	assert_int_equal(pns_plan_set_subids(&p, &has_root, &good, &why), -EINVAL);
+	assert_int_equal(pns_plan_set_subids(&p, &good, &has_self, &why), -EINVAL);
+	assert_int_equal(pns_plan_set_subids(&p, &good, &good, &why), 0);
+	assert_int_equal(pns_plan_validate(&p, &why), 0);
+	assert_true(pns_plan_uid_map(&p, map, sizeof(map)) > 0);
+	assert_string_equal(map, "1000 1000 1\n0 100000 1000\n1001 101000 64536\n");
+
+	/* self: only the account's own ids. */
+	isolated(&s);
+	s.namespaces |= PNS_NS_USER;
+	assert_int_equal(pns_plan_build(&s, &alice, "h", &p, &why), 0);
+	assert_true(pns_plan_gid_map(&p, map, sizeof(map)) > 0);
+	assert_string_equal(map, "1000 1000 1\n");
+}
+
 static void test_mask_to_string(void **state)
 {
 	char buf[32];
@@ -198,6 +260,8 @@ int main(void)
 		cmocka_unit_test(test_hostname),
 		cmocka_unit_test(test_inconsistent),
 		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_userns_fallback),
+		cmocka_unit_test(test_subids),
 		cmocka_unit_test(test_mask_to_string),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,6 +20,9 @@ static struct pns_plan sample_plan(void)
 	p.tmp_size = (struct pns_size){ .value = 25, .percent = true };
 	p.shm_private = true;
 	strcpy(p.hostname, "alice-box");
+	p.n_gids = 2;
+	p.gids[0] = 100;
+	p.gids[1] = 27;
 	return p;
 }
 
@@ -72,8 +75,13 @@ static void test_reply_and_status_roundtrip(void **state)
 	in.status.processes = 9;
 	strcpy(in.status.set_name, "session-77.sock");
 	in.status.plan = sample_plan();
+	in.status.plan.namespaces |= PNS_NS_USER;
+	in.status.plan.userns_map = PNS_USERNS_MAP_SUBID;
+	in.status.plan.subuid = (struct pns_idrange){ .start = 100000, .count = 65536 };
+	in.status.plan.subgid = (struct pns_idrange){ .start = 100000, .count = 65536 };
 	assert_int_equal(roundtrip(&in, &out, buf, &len), 0);
 	assert_int_equal(out.status.sessions, 3);
+	assert_memory_equal(&out.status.plan, &in.status.plan, sizeof(in.status.plan));
 	assert_string_equal(out.status.set_name, "session-77.sock");
 
 	memset(&in, 0, sizeof(in));
@@ -140,6 +148,33 @@ static void test_bad_fields(void **state)
 	assert_int_equal(pns_msg_decode(buf, len, &out), -EBADMSG);
 }
 
+static void test_group_list(void **state)
+{
+	struct pns_msg in = { .type = PNS_MSG_OPEN }, out;
+	uint8_t good[PNS_MSG_MAX], buf[PNS_MSG_MAX];
+	size_t len, off;
+	uint8_t n_gids_le[4] = { 2, 0, 0, 0 };
+
+	in.open = sample_plan();
+	assert_int_equal(roundtrip(&in, &out, good, &len), 0);
+	/* n_gids is followed by the gid array: 100, 27, then zero padding. */
+	off = (size_t)((uint8_t *)memmem(good, len, n_gids_le, 4) - good);
+	assert_int_equal(good[off + 4], 100);
+
+	memcpy(buf, good, len);
+	buf[off] = 65; /* more than PNS_MAX_GROUPS */
+	assert_int_equal(pns_msg_decode(buf, len, &out), -EBADMSG);
+	memcpy(buf, good, len);
+	buf[off + 4 + 8] = 5; /* non-zero padding after the last gid */
+	assert_int_equal(pns_msg_decode(buf, len, &out), -EBADMSG);
+	memcpy(buf, good, len);
+	buf[off + 4 + 4] = 100; /* duplicate gid */
+	assert_int_equal(pns_msg_decode(buf, len, &out), -EBADMSG);
+	memcpy(buf, good, len);
+	buf[off + 4] = 101; /* first gid is not the primary */
+	assert_int_equal(pns_msg_decode(buf, len, &out), -EBADMSG);
+}
+
 static void test_hostname_field(void **state)
 {
 	struct pns_msg in = { .type = PNS_MSG_OPEN }, out;
@@ -201,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_reply_and_status_roundtrip),
 		cmocka_unit_test(test_error_reply_needs_no_set),
 		cmocka_unit_test(test_bad_fields),
+		cmocka_unit_test(test_group_list),
 		cmocka_unit_test(test_hostname_field),
 		cmocka_unit_test(test_set_names),
 		cmocka_unit_test(test_encode_refuses_bad_type),
