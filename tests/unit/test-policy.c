@@ -5,6 +5,7 @@
  * fail is checked for -EINVAL, the line, a fragment of the message, and an
  * untouched *ret.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -21,6 +22,12 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#if __has_include(<iniparser.h>)
+#include <iniparser.h>
+#else
+#include <iniparser/iniparser.h>
+#endif
 
 #include "common/policy.h"
 
@@ -1085,6 +1092,84 @@ static void test_root_owned_ok(void **state)
 	free(file);
 }
 
+/* ---- a lying iniparser: the cross-check must notice -------------------- */
+
+enum ini_lie {
+	INI_TRUTH,
+	INI_NULL,	   /* iniparser_load() fails (out of memory) */
+	INI_OTHER_VALUE,   /* a value read differently */
+	INI_EXTRA_SECTION, /* one section more */
+	INI_RENAMED_KEY,   /* same counts, a key under another name */
+	INI_KEY_AS_SECTION, /* CVE-2023-33461 shape: the key's name holds a section */
+};
+static enum ini_lie ini_lie;
+
+/* Interposes the library's iniparser_load(): the executable's symbol wins. */
+dictionary *iniparser_load(const char *name);
+dictionary *iniparser_load(const char *name)
+{
+	dictionary *(*real)(const char *) =
+		(dictionary * (*)(const char *)) dlsym(RTLD_NEXT, "iniparser_load");
+	dictionary *d;
+
+	if (!real)
+		fail_msg("dlsym(iniparser_load): %s", dlerror());
+	if (ini_lie == INI_NULL)
+		return NULL;
+	d = real(name);
+	if (!d)
+		return NULL;
+	switch (ini_lie) {
+	case INI_OTHER_VALUE:
+		iniparser_set(d, "default:isolate", "no");
+		break;
+	case INI_EXTRA_SECTION:
+		iniparser_set(d, "user:mallory", NULL);
+		break;
+	case INI_RENAMED_KEY:
+		iniparser_unset(d, "default:tmp");
+		iniparser_set(d, "default:tmp ", "none");
+		break;
+	case INI_KEY_AS_SECTION:
+		iniparser_unset(d, "default:isolate");
+		iniparser_set(d, "default:isolate", NULL);
+		break;
+	default:
+		break;
+	}
+	return d;
+}
+
+static void test_crosscheck(void **state)
+{
+	static const struct {
+		enum ini_lie lie;
+		int r;
+		int line;
+		const char *fragment;
+	} rows[] = {
+		{ INI_NULL, -EIO, 0, "iniparser failed to read this file" },
+		{ INI_OTHER_VALUE, -EINVAL, 2, "iniparser read this file differently: default:isolate is 'no', not 'yes'" },
+		{ INI_EXTRA_SECTION, -EINVAL, 0, "iniparser read this file differently: 2 sections and 2 keys instead of 1 and 2" },
+		{ INI_RENAMED_KEY, -EINVAL, 3, "iniparser read this file differently: default:tmp is '(missing)'" },
+		{ INI_KEY_AS_SECTION, -EINVAL, 0, "iniparser read this file differently" },
+	};
+	struct fixture *f = *state;
+	struct pns_policy *p;
+
+	write_text(f->main, "[default]\nisolate = yes\ntmp = none\n");
+	p = expect_loaded(f->main, false, "truthful iniparser");
+	pns_policy_free(p);
+	for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+		char what[32];
+
+		snprintf(what, sizeof(what), "lie %d", (int)rows[i].lie);
+		ini_lie = rows[i].lie;
+		expect_refused(f->main, false, rows[i].r, f->main, rows[i].line, rows[i].fragment, what);
+		ini_lie = INI_TRUTH;
+	}
+}
+
 /* ---- settings, formatting and diags ------------------------------------- */
 
 static void test_builtin_and_format(void **state)
@@ -1184,6 +1269,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_types, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ownership, setup, teardown),
 		cmocka_unit_test(test_root_owned_ok),
+		cmocka_unit_test_setup_teardown(test_crosscheck, setup, teardown),
 		cmocka_unit_test(test_builtin_and_format),
 		cmocka_unit_test(test_diag_list),
 	};
