@@ -7,6 +7,10 @@
 
 #include "common/identity.h"
 
+#if HAVE_LIBSUBID
+#include <shadow/subid.h>
+#endif
+
 #define NSS_BUF_MAX (1024 * 1024)
 #define GROUPS_MAX 65536
 
@@ -135,3 +139,88 @@ int pns_account_lookup(const char *name, struct pns_account **ret)
 	*ret = TAKE_PTR(a);
 	return 0;
 }
+
+#if HAVE_LIBSUBID
+/* Every owner of id must be the account: a range shared with another
+ * account would let this one reach that one's files. */
+static int check_owners(int (*owners)(uid_t, uid_t **), uint32_t id, uid_t uid)
+{
+	uid_t *list = NULL;
+	int n = owners((uid_t)id, &list), r = 0;
+
+	if (n < 0)
+		r = -EIO;
+	for (int i = 0; i < n; i++)
+		if (list[i] != uid)
+			r = -EPERM;
+	free(list);
+	return r;
+}
+
+static int first_range(int (*get)(const char *, struct subid_range **),
+		int (*owners)(uid_t, uid_t **), const struct pns_account *a,
+		struct pns_idrange *ret, const char **ret_why)
+{
+	struct subid_range *ranges = NULL;
+	struct pns_idrange r0;
+	int n = get(a->name, &ranges), r;
+
+	if (n < 0) {
+		free(ranges);
+		*ret_why = "libsubid could not read the subordinate ranges";
+		return -EIO;
+	}
+	if (n == 0 || ranges[0].count == 0 || ranges[0].start > UINT32_MAX ||
+			ranges[0].count > UINT32_MAX) {
+		free(ranges);
+		*ret_why = "userns_map = subid but the account has no usable subordinate range "
+			   "in /etc/subuid or /etc/subgid";
+		return -ENOENT;
+	}
+	r0.start = (uint32_t)ranges[0].start;
+	r0.count = (uint32_t)ranges[0].count;
+	free(ranges);
+	if ((uint64_t)r0.start + r0.count - 1 >= UINT32_MAX) {
+		*ret_why = "the subordinate range runs past the last valid id";
+		return -EINVAL;
+	}
+	/* Both ends: a range overlapping another account's covers one of them,
+	 * unless it lies strictly inside ours (libsubid cannot list every range). */
+	r = check_owners(owners, r0.start, a->id.uid);
+	if (r == 0)
+		r = check_owners(owners, r0.start + r0.count - 1, a->id.uid);
+	if (r < 0) {
+		*ret_why = r == -EPERM ? "the subordinate range overlaps another account's range"
+				       : "libsubid could not tell who owns the subordinate range";
+		return r;
+	}
+	*ret = r0;
+	return 0;
+}
+
+int pns_account_subids(const struct pns_account *a, struct pns_idrange *ret_uid,
+		struct pns_idrange *ret_gid, const char **ret_why)
+{
+	struct pns_idrange u, g;
+	int r;
+
+	/* NULL: libsubid sends its messages to /dev/null, never to a tty. */
+	(void)subid_init("pam_ns", NULL);
+	r = first_range(subid_get_uid_ranges, subid_get_uid_owners, a, &u, ret_why);
+	if (r < 0)
+		return r;
+	r = first_range(subid_get_gid_ranges, subid_get_gid_owners, a, &g, ret_why);
+	if (r < 0)
+		return r;
+	*ret_uid = u;
+	*ret_gid = g;
+	return 0;
+}
+#else
+int pns_account_subids(const struct pns_account *a, struct pns_idrange *ret_uid,
+		struct pns_idrange *ret_gid, const char **ret_why)
+{
+	*ret_why = "userns_map = subid needs libsubid, which this build of pam_ns lacks";
+	return -EOPNOTSUPP;
+}
+#endif

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include "common/idmap.h"
 #include "common/macro.h"
 #include "common/policy.h"
 
@@ -24,4 +25,14 @@ struct pns_account {
  */
 int pns_account_lookup(const char *name, struct pns_account **ret) _warn_unused_result_;
 void pns_account_free(struct pns_account *a);
+
+/*
+ * The account's subordinate uid and gid ranges, through shadow's libsubid
+ * (so /etc/subuid, /etc/subgid and NSS subid sources). The first range of
+ * each is used. -ENOENT when the account has none, -EPERM when a range
+ * is also delegated to someone else, -EOPNOTSUPP without libsubid.
+ * *ret_why says which.
+ */
+int pns_account_subids(const struct pns_account *a, struct pns_idrange *ret_uid,
+		struct pns_idrange *ret_gid, const char **ret_why) _warn_unused_result_;
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct pns_account *, pns_account_free);

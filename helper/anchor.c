@@ -32,6 +32,7 @@ struct anchor {
 	int listen_fd;
 	int proc_fd;
 	int self_pidfd;
+	int userns_fd; /* -1: the set has no user namespace */
 	struct pns_plan plan;
 	struct session sessions[PNS_MAX_SESSIONS_PER_SET];
 	size_t n_sessions;
@@ -200,7 +201,9 @@ static void handle_open(struct anchor *a, int cfd, const struct pns_plan *plan, 
 	m.reply.created = !a->joined;
 	memcpy(m.reply.ns_ino, a->ns_ino, sizeof(a->ns_ino));
 	pns_strlcpy(m.reply.set_name, a->name, sizeof(m.reply.set_name));
-	if (send_msg(cfd, &m, &a->self_pidfd, 1) < 0) {
+	int fds[2] = { a->self_pidfd, a->userns_fd };
+
+	if (send_msg(cfd, &m, fds, a->userns_fd >= 0 ? 2 : 1) < 0) {
 		close(caller_pidfd);
 		if (a->n_sessions == 0 && a->joined)
 			check_empty(a);
@@ -315,13 +318,21 @@ static int init_inodes(struct anchor *a)
 		a->ns_ino[i] = st.st_ino;
 		a->ns_dev = st.st_dev;
 	}
+	/* The anchor is not in the user namespace: it only holds it. */
+	if (a->userns_fd >= 0) {
+		if (fstat(a->userns_fd, &st) < 0)
+			return negative_errno();
+		a->ns_ino[PNS_NSI_USER] = st.st_ino;
+		a->ns_dev = st.st_dev;
+	}
 	if (fstatat(a->dir_fd, a->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return negative_errno();
 	a->sock_ino = st.st_ino;
 	return 0;
 }
 
-void anchor_run(int dir_fd, const char *name, int listen_fd, const struct pns_plan *plan)
+void anchor_run(int dir_fd, const char *name, int listen_fd, int userns_fd,
+		const struct pns_plan *plan)
 {
 	static struct anchor a; /* too large for the stack of a small process */
 	struct pollfd pfd[PNS_MAX_SESSIONS_PER_SET + 2];
@@ -329,6 +340,7 @@ void anchor_run(int dir_fd, const char *name, int listen_fd, const struct pns_pl
 	a.dir_fd = dir_fd;
 	a.name = name;
 	a.listen_fd = listen_fd;
+	a.userns_fd = userns_fd;
 	a.plan = *plan;
 	a.watch_pidfd = -1;
 	a.started = pns_now_usec();

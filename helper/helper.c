@@ -88,11 +88,12 @@ static int recv_msg(int fd, struct pns_msg *ret, int *fds, size_t max_fds, size_
 
 /* Ask the anchor listening on dir_fd/name to add a session. */
 static int join(int dir_fd, const char *name, const struct pns_plan *plan, int caller_pidfd,
-		struct pns_reply *ret, int *ret_anchor_pidfd)
+		struct pns_reply *ret, int ret_fds[2], size_t *ret_n_fds)
 {
 	struct pns_msg m = { .type = PNS_MSG_OPEN };
 	_cleanup_close_ int fd = -1;
-	int fds[1];
+	size_t want = (plan->namespaces & PNS_NS_USER) ? 2 : 1;
+	int fds[2];
 	size_t n_fds = 0;
 	int r;
 
@@ -103,10 +104,20 @@ static int join(int dir_fd, const char *name, const struct pns_plan *plan, int c
 	r = send_msg(fd, &m, &caller_pidfd, 1);
 	if (r < 0)
 		return r;
-	r = recv_msg(fd, &m, fds, 1, &n_fds, pns_now_usec() + PNS_ANCHOR_REPLY_USEC);
+	r = recv_msg(fd, &m, fds, 2, &n_fds, pns_now_usec() + PNS_ANCHOR_REPLY_USEC);
 	if (r < 0)
 		return r;
-	if (m.type != PNS_MSG_REPLY || (m.reply.error == 0) != (n_fds == 1)) {
+	/* An anchor of a set without a user namespace cannot serve a plan
+	 * with one (the policy changed): that is a clear error, not a quiet
+	 * session without the user namespace. */
+	if (m.type == PNS_MSG_REPLY && m.reply.error == 0 && n_fds != want) {
+		pns_close_many(fds, n_fds);
+		helper_log(LOG_ERR, "Set %s of uid %u was made %s a user namespace; log out every "
+				"session of this account (or pam_nsctl stop) to apply the new policy",
+				name, plan->uid, want == 2 ? "without" : "with");
+		return -ESTALE;
+	}
+	if (m.type != PNS_MSG_REPLY || (m.reply.error == 0) != (n_fds >= 1)) {
 		pns_close_many(fds, n_fds);
 		return -EBADMSG;
 	}
@@ -116,7 +127,8 @@ static int join(int dir_fd, const char *name, const struct pns_plan *plan, int c
 		return m.reply.error;
 	}
 	*ret = m.reply;
-	*ret_anchor_pidfd = fds[0];
+	memcpy(ret_fds, fds, sizeof(int) * n_fds);
+	*ret_n_fds = n_fds;
 	return 0;
 }
 
@@ -153,7 +165,7 @@ static int spawn_anchor(int dir_fd, const char *name, const struct pns_plan *pla
 		return negative_errno();
 	}
 	if (pid == 0) {
-		int lfd;
+		int lfd, userns_fd = -1;
 
 		close(sync[0]);
 		close_all_but(dir_fd, sync[1]);
@@ -165,13 +177,18 @@ static int spawn_anchor(int dir_fd, const char *name, const struct pns_plan *pla
 		(void)prctl(PR_SET_NAME, "pam_ns-anchor");
 		lfd = anchor_setup(dir_fd, name, plan);
 		status = lfd < 0 ? lfd : 0;
+		if (lfd >= 0 && (plan->namespaces & PNS_NS_USER)) {
+			userns_fd = anchor_create_userns(plan);
+			if (userns_fd < 0)
+				status = userns_fd;
+		}
 		if (lfd >= 0 && prctl(PR_SET_PDEATHSIG, 0) < 0)
 			status = negative_errno();
 		(void)send(sync[1], &status, sizeof(status), MSG_NOSIGNAL);
 		if (status < 0)
 			_exit(1);
 		close(sync[1]);
-		anchor_run(dir_fd, name, lfd, plan);
+		anchor_run(dir_fd, name, lfd, userns_fd, plan);
 	}
 
 	close(sync[1]);
@@ -261,7 +278,7 @@ static int open_uid_dir(uint32_t uid)
 }
 
 static int find_or_create(const struct pns_plan *plan, int caller_pidfd, struct pns_reply *ret,
-		int *ret_anchor_pidfd)
+		int ret_fds[2], size_t *ret_n_fds)
 {
 	_cleanup_close_ int dir_fd = -1, lock_fd = -1;
 	char name[PNS_SET_NAME_MAX + 1];
@@ -283,7 +300,7 @@ static int find_or_create(const struct pns_plan *plan, int caller_pidfd, struct 
 
 	if (plan->share == PNS_SHARE_USER) {
 		snprintf(name, sizeof(name), "user.sock");
-		r = join(dir_fd, name, plan, caller_pidfd, ret, ret_anchor_pidfd);
+		r = join(dir_fd, name, plan, caller_pidfd, ret, ret_fds, ret_n_fds);
 		if (r == 0 || (r != -ECONNREFUSED && r != -ENOENT)) {
 			if (r < 0 && !helper_last_error()[0]) {
 				errno = -r;
@@ -316,7 +333,7 @@ static int find_or_create(const struct pns_plan *plan, int caller_pidfd, struct 
 		}
 		return r;
 	}
-	r = join(dir_fd, name, plan, caller_pidfd, ret, ret_anchor_pidfd);
+	r = join(dir_fd, name, plan, caller_pidfd, ret, ret_fds, ret_n_fds);
 	if (r < 0 && !helper_last_error()[0]) {
 		errno = -r;
 		helper_log(LOG_ERR, "Failed to join the new set of uid %u: %m", plan->uid);
@@ -324,12 +341,12 @@ static int find_or_create(const struct pns_plan *plan, int caller_pidfd, struct 
 	return r;
 }
 
-static int reply(const struct pns_reply *rep, int anchor_pidfd)
+static int reply(const struct pns_reply *rep, const int *fds, size_t n_fds)
 {
 	struct pns_msg m = { .type = PNS_MSG_REPLY };
 
 	m.reply = *rep;
-	return send_msg(MODULE_FD, &m, &anchor_pidfd, anchor_pidfd >= 0 ? 1 : 0);
+	return send_msg(MODULE_FD, &m, fds, n_fds);
 }
 
 static int reply_error(int error)
@@ -338,7 +355,7 @@ static int reply_error(int error)
 
 	pns_strlcpy(rep.message, helper_last_error()[0] ? helper_last_error() : strerror(-error),
 			sizeof(rep.message));
-	return reply(&rep, -1);
+	return reply(&rep, NULL, 0);
 }
 
 int main(int argc, char *argv[])
@@ -348,8 +365,8 @@ int main(int argc, char *argv[])
 	struct stat st;
 	const char *why;
 	uint32_t uid;
-	int fds[1], anchor_pidfd = -1, r;
-	size_t n_fds = 0;
+	int fds[1], set_fds[2], r;
+	size_t n_fds = 0, n_set_fds = 0;
 
 	openlog("pam_ns-helper", LOG_PID, LOG_AUTHPRIV);
 	(void)signal(SIGPIPE, SIG_IGN);
@@ -388,18 +405,12 @@ int main(int argc, char *argv[])
 		(void)reply_error(-EINVAL);
 		return 1;
 	}
-	if (m.open.namespaces & PNS_NS_USER) {
-		helper_log(LOG_ERR, "User namespaces are not supported by this helper");
-		(void)reply_error(-EOPNOTSUPP);
-		return 1;
-	}
-
-	r = find_or_create(&m.open, fds[0], &rep, &anchor_pidfd);
+	r = find_or_create(&m.open, fds[0], &rep, set_fds, &n_set_fds);
 	close(fds[0]);
 	if (r < 0) {
 		(void)reply_error(r);
 		return 1;
 	}
-	r = reply(&rep, anchor_pidfd);
+	r = reply(&rep, set_fds, n_set_fds);
 	return r < 0 ? 1 : 0;
 }

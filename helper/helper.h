@@ -28,6 +28,10 @@ const char *helper_last_error(void);
  */
 int anchor_setup(int dir_fd, const char *name, const struct pns_plan *plan) _warn_unused_result_;
 
-/* anchor.c: serve the set until it is torn down. Never returns. */
-_noreturn_ void anchor_run(int dir_fd, const char *name, int listen_fd,
+/* userns.c: the set's user namespace (plan has PNS_NS_USER); returns an fd to it. */
+int anchor_create_userns(const struct pns_plan *plan) _warn_unused_result_;
+
+/* anchor.c: serve the set until it is torn down. Never returns. userns_fd
+ * is -1 when the set has no user namespace. */
+_noreturn_ void anchor_run(int dir_fd, const char *name, int listen_fd, int userns_fd,
 		const struct pns_plan *plan);

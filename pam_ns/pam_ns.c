@@ -24,6 +24,9 @@
 #include "pam_ns/session.h"
 
 #define DATA_NAME "pam_ns_session"
+/* Set when setcred(ESTABLISH) reaches us in sshd before open_session: the
+ * sign that sshd will call setcred again in the session's child. */
+#define SETCRED_DATA_NAME "pam_ns_setcred_seen"
 #define DEFAULT_TIMEOUT_SEC 10u
 #define MAX_LOGGED_PROBLEMS 20
 
@@ -36,8 +39,11 @@ struct args {
 
 struct session_data {
 	uint32_t uid;
+	uint32_t gid;
 	uint64_t session_id;
 	char set_name[PNS_SET_NAME_MAX + 1];
+	pid_t opener;   /* the process that ran open_session */
+	int userns_fd;  /* the set's user namespace, for sshd's child; else -1 */
 };
 
 /* User names come from the network (sshd) or the invoker (su): never let one
@@ -103,7 +109,32 @@ static int parse_args(pam_handle_t *pamh, int argc, const char **argv, struct ar
 
 static void free_data(pam_handle_t *pamh, void *data, int error_status)
 {
+	struct session_data *d = data;
+
+	if (d)
+		safe_close(d->userns_fd);
 	free(data);
+}
+
+static void free_flag(pam_handle_t *pamh, void *data, int error_status)
+{
+}
+
+/* OpenSSH (sshd, or sshd-session from 9.8 on) calls setcred in the session's
+ * child before it drops privileges; no other caller is known to, so the
+ * auth line alone is not trusted to mean there is such a hook. */
+static bool caller_is_sshd(void)
+{
+	char exe[256];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	const char *base;
+
+	if (n <= 0)
+		return false;
+	exe[n] = 0;
+	base = strrchr(exe, '/');
+	base = base ? base + 1 : exe;
+	return strcmp(base, "sshd") == 0 || strcmp(base, "sshd-session") == 0;
 }
 
 static void log_problems(pam_handle_t *pamh, const struct pns_diag_list *diags)
@@ -122,9 +153,39 @@ static void log_problems(pam_handle_t *pamh, const struct pns_diag_list *diags)
 				diags->n - MAX_LOGGED_PROBLEMS);
 }
 
+/*
+ * The user namespace can only be entered from sshd's session child (SPEC
+ * 3.2, 3.3): elsewhere follow userns_fallback. With userns_map = subid,
+ * attach the account's subordinate ranges.
+ */
+static int apply_userns_policy(pam_handle_t *pamh, const char *logname,
+		const struct pns_account *account, bool can_enter_userns, struct pns_plan *plan,
+		const char **ret_why)
+{
+	struct pns_idrange subuid, subgid;
+	bool skipped;
+	int r;
+
+	r = pns_plan_for_caller(plan, can_enter_userns, &skipped, ret_why);
+	if (r < 0)
+		return r;
+	if (skipped)
+		pam_syslog(pamh, LOG_NOTICE,
+				"User namespace skipped for user %s (uid %u): this PAM stack has no "
+				"hook in the session's child (userns_fallback = skip); mount, ipc "
+				"and uts isolation apply",
+				logname, plan->uid);
+	if (!(plan->namespaces & PNS_NS_USER) || plan->userns_map != PNS_USERNS_MAP_SUBID)
+		return 0;
+	r = pns_account_subids(account, &subuid, &subgid, ret_why);
+	if (r < 0)
+		return r;
+	return pns_plan_set_subids(plan, &subuid, &subgid, ret_why);
+}
+
 /* Everything before the helper: who is it, and what does the policy say? */
 static int resolve(pam_handle_t *pamh, const struct args *args, const char *user, char *logname,
-		struct pns_plan *ret_plan, bool *ret_isolate)
+		bool can_enter_userns, struct pns_plan *ret_plan, bool *ret_isolate)
 {
 	_cleanup_(pns_account_freep) struct pns_account *account = NULL;
 	_cleanup_(pns_policy_freep) struct pns_policy *policy = NULL;
@@ -174,6 +235,8 @@ static int resolve(pam_handle_t *pamh, const struct args *args, const char *user
 	if (gethostname(host, sizeof(host) - 1) < 0)
 		host[0] = 0;
 	r = pns_plan_build(&settings, &account->id, host, ret_plan, &why);
+	if (r >= 0)
+		r = apply_userns_policy(pamh, logname, account, can_enter_userns, ret_plan, &why);
 	if (r < 0) {
 		pam_syslog(pamh, LOG_ERR, "Denying session for user %s (uid %u): %s", logname,
 				(unsigned)account->id.uid, why);
@@ -181,29 +244,6 @@ static int resolve(pam_handle_t *pamh, const struct args *args, const char *user
 	}
 	*ret_isolate = true;
 	return 0;
-}
-
-/* Mount, IPC and UTS isolation are joined here; the user namespace cannot be
- * (SPEC 3.2), so a policy asking for one follows userns_fallback. */
-static int apply_userns_fallback(pam_handle_t *pamh, const char *logname, struct pns_plan *plan)
-{
-	if (!(plan->namespaces & PNS_NS_USER))
-		return 0;
-	if (plan->userns_fallback == PNS_USERNS_FALLBACK_SKIP) {
-		plan->namespaces &= ~(unsigned)PNS_NS_USER;
-		pam_syslog(pamh, LOG_NOTICE,
-				"User namespace skipped for user %s (uid %u): this version of pam_ns "
-				"cannot enter one here (userns_fallback = skip); mount, ipc and uts "
-				"isolation apply",
-				logname, plan->uid);
-		return plan->namespaces ? 0 : -EOPNOTSUPP;
-	}
-	pam_syslog(pamh, LOG_ERR,
-			"Denying session for user %s (uid %u): the policy asks for a user namespace, "
-			"which this version of pam_ns cannot enter here; set userns_fallback = skip "
-			"to go on without it, or remove user from namespaces",
-			logname, plan->uid);
-	return -EOPNOTSUPP;
 }
 
 PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
@@ -214,8 +254,9 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	struct args args;
 	const char *user = NULL;
 	char logname[80], nsbuf[32];
-	_cleanup_close_ int anchor_pidfd = -1;
-	bool isolate = false;
+	_cleanup_close_ int anchor_pidfd = -1, userns_fd = -1;
+	const void *seen = NULL;
+	bool isolate = false, can_enter_userns;
 	int r, threads;
 
 	r = parse_args(pamh, argc, argv, &args);
@@ -227,14 +268,12 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	}
 	printable(user, logname);
 
-	r = resolve(pamh, &args, user, logname, &plan, &isolate);
+	can_enter_userns = pam_get_data(pamh, SETCRED_DATA_NAME, &seen) == PAM_SUCCESS && seen;
+	r = resolve(pamh, &args, user, logname, can_enter_userns, &plan, &isolate);
 	if (r < 0)
 		return pam_code(r);
 	if (!isolate)
 		return PAM_IGNORE;
-	r = apply_userns_fallback(pamh, logname, &plan);
-	if (r < 0)
-		return pam_code(r);
 
 	/* setns() into a mount namespace fails in a multi-threaded process (SPEC 3.6). */
 	threads = pns_count_threads();
@@ -257,7 +296,7 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	}
 
 	r = pns_session_open(args.helper, (uint64_t)args.timeout_sec * 1000000u, &plan, &reply,
-			&anchor_pidfd);
+			&anchor_pidfd, &userns_fd);
 	if (r < 0) {
 		errno = -r;
 		pam_syslog(pamh, LOG_ERR,
@@ -280,6 +319,8 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	}
 
 	data = calloc(1, sizeof(*data));
+	if (data)
+		data->userns_fd = -1;
 	if (!data || pam_set_data(pamh, DATA_NAME, data, free_data) != PAM_SUCCESS) {
 		free(data);
 		/* Cannot undo the join; the caller's exit ends the session. */
@@ -287,8 +328,11 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 		return PAM_BUF_ERR;
 	}
 	data->uid = plan.uid;
+	data->gid = plan.gid;
 	data->session_id = reply.session_id;
 	pns_strlcpy(data->set_name, reply.set_name, sizeof(data->set_name));
+	data->opener = getpid();
+	data->userns_fd = TAKE_FD(userns_fd);
 
 	pam_syslog(pamh, LOG_INFO, "User %s (uid %u) %s set %s (%s, mnt:[%llu])", logname,
 			plan.uid, reply.created ? "created" : "joined", reply.set_name,
@@ -322,7 +366,49 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	return PAM_IGNORE;
 }
 
+/*
+ * sshd calls setcred(ESTABLISH) twice: in its monitor before open_session,
+ * and in the session's child, as root, before it drops privileges (SPEC
+ * 3.3). The first tells open_session that the second will come; the second
+ * is where the session enters the set's user namespace.
+ */
 PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	return PAM_IGNORE;
+	const void *p = NULL;
+	struct session_data *data;
+	char logname[80];
+	const char *user = NULL;
+	int r;
+
+	if (!(flags & PAM_ESTABLISH_CRED))
+		return PAM_IGNORE;
+
+	if (pam_get_data(pamh, DATA_NAME, &p) != PAM_SUCCESS || !p) {
+		/* Before open_session. Any non-NULL pointer will do as a flag. */
+		if (caller_is_sshd() &&
+				pam_set_data(pamh, SETCRED_DATA_NAME, (void *)pamh, free_flag) !=
+						PAM_SUCCESS)
+			return PAM_BUF_ERR;
+		return PAM_IGNORE;
+	}
+
+	data = (struct session_data *)p;
+	if (data->userns_fd < 0 || getpid() == data->opener)
+		return PAM_IGNORE;
+
+	(void)pam_get_item(pamh, PAM_USER, (const void **)&user);
+	printable(user, logname);
+	r = pns_session_enter_userns(data->userns_fd, data->uid, data->gid);
+	data->userns_fd = safe_close(data->userns_fd);
+	if (r < 0) {
+		errno = -r;
+		pam_syslog(pamh, LOG_ERR,
+				"Denying session for user %s (uid %u): failed to enter the user "
+				"namespace of set %s: %m",
+				logname, data->uid, data->set_name);
+		return PAM_CRED_ERR;
+	}
+	pam_syslog(pamh, LOG_INFO, "User %s (uid %u) entered the user namespace of set %s",
+			logname, data->uid, data->set_name);
+	return PAM_SUCCESS;
 }

@@ -11,8 +11,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cap-ng.h>
+#include <linux/nsfs.h>
 
 #include "common/fdutil.h"
 #include "pam_ns/session.h"
@@ -91,13 +95,14 @@ static int reap_helper(int pidfd, uint64_t deadline, int *ret_status)
 }
 
 int pns_session_open(const char *helper_path, uint64_t timeout_usec, const struct pns_plan *plan,
-		struct pns_reply *ret_reply, int *ret_anchor_pidfd)
+		struct pns_reply *ret_reply, int *ret_anchor_pidfd, int *ret_userns_fd)
 {
+	size_t want = (plan->namespaces & PNS_NS_USER) ? 2 : 1;
 	uint8_t buf[PNS_MSG_MAX];
 	char uid[16];
 	char *argv[] = { (char *)"pam_ns-helper", (char *)"open", (char *)"--", uid, NULL };
 	_cleanup_close_ int self_pidfd = -1, helper_pidfd = -1;
-	int sv[2] = { -1, -1 }, fds[1];
+	int sv[2] = { -1, -1 }, fds[2];
 	size_t n_fds = 0;
 	uint64_t deadline = pns_now_usec() + timeout_usec;
 	struct clone_args ca;
@@ -135,7 +140,7 @@ int pns_session_open(const char *helper_path, uint64_t timeout_usec, const struc
 	if (r >= 0)
 		r = pns_send_packet(sv[0], buf, (size_t)r, &self_pidfd, 1);
 	if (r >= 0) {
-		n = pns_recv_packet(sv[0], buf, sizeof(buf), fds, 1, &n_fds, deadline);
+		n = pns_recv_packet(sv[0], buf, sizeof(buf), fds, 2, &n_fds, deadline);
 		r = n < 0 ? (int)n : pns_msg_decode(buf, (size_t)n, &m);
 		if (n >= 0 && r < 0)
 			pns_close_many(fds, n_fds);
@@ -163,7 +168,7 @@ int pns_session_open(const char *helper_path, uint64_t timeout_usec, const struc
 		*ret_reply = m.reply;
 		return m.reply.error;
 	}
-	if (n_fds != 1 || status != 0) {
+	if (n_fds != want || status != 0) {
 		pns_close_many(fds, n_fds);
 		snprintf(ret_reply->message, sizeof(ret_reply->message),
 				"the helper replied but exited with status %d", status);
@@ -171,6 +176,44 @@ int pns_session_open(const char *helper_path, uint64_t timeout_usec, const struc
 	}
 	*ret_reply = m.reply;
 	*ret_anchor_pidfd = fds[0];
+	*ret_userns_fd = want == 2 ? fds[1] : -1;
+	return 0;
+}
+
+int pns_session_enter_userns(int userns_fd, uint32_t uid, uint32_t gid)
+{
+	uid_t owner = (uid_t)-1;
+	int threads;
+
+	/* Only a user namespace that root owns, whose parent is ours. */
+	if (ioctl(userns_fd, NS_GET_NSTYPE) != CLONE_NEWUSER ||
+			ioctl(userns_fd, NS_GET_OWNER_UID, &owner) < 0 || owner != 0)
+		return -EPERM;
+	threads = pns_count_threads();
+	if (threads != 1)
+		return threads < 0 ? threads : -EBUSY;
+
+	if (setns(userns_fd, CLONE_NEWUSER) < 0)
+		return negative_errno();
+	/* Inside, root is unmapped: setresuid() does not clear capabilities by
+	 * itself (there is no "root" to leave), so every set is cleared by
+	 * hand; otherwise sshd finds it can restore its old uid and aborts. */
+	if (setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+		return negative_errno();
+	for (int cap = 0; cap <= 63; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			return negative_errno();
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return negative_errno();
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_apply(CAPNG_SELECT_BOTH) < 0)
+		return -EPERM;
+	/* Trust, but read back. */
+	capng_get_caps_process();
+	if (capng_have_capabilities(CAPNG_SELECT_BOTH) != CAPNG_NONE)
+		return -EPERM;
+	if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid)
+		return -EPERM;
 	return 0;
 }
 

@@ -11,17 +11,26 @@
 
 /*
  * Run the helper at helper_path and get the set for plan: on success the
- * reply and a pidfd of the set's anchor. The helper is killed if it has not
+ * reply, a pidfd of the set's anchor and, when the plan has a user
+ * namespace, an fd to it (else -1). The helper is killed if it has not
  * answered within timeout_usec. On failure ret_reply->message may hold the
  * helper's reason.
  */
 int pns_session_open(const char *helper_path, uint64_t timeout_usec, const struct pns_plan *plan,
-		struct pns_reply *ret_reply, int *ret_anchor_pidfd) _warn_unused_result_;
+		struct pns_reply *ret_reply, int *ret_anchor_pidfd, int *ret_userns_fd)
+	_warn_unused_result_;
 
 /* setns() the calling process into the anchor's namespaces (all or nothing)
  * and check that it landed where the reply says. */
 int pns_session_join(int anchor_pidfd, unsigned namespaces, const struct pns_reply *reply)
 	_warn_unused_result_;
+
+/*
+ * In sshd's session child, as root: enter the set's user namespace, become
+ * uid/gid there, and give up every capability (bounding, ambient, permitted,
+ * effective, inheritable). Keeps the supplementary groups sshd set.
+ */
+int pns_session_enter_userns(int userns_fd, uint32_t uid, uint32_t gid) _warn_unused_result_;
 
 /* Tell the anchor of uid's set that a session has ended. */
 int pns_session_release(uint32_t uid, const char *set_name, uint64_t session_id);
