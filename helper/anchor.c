@@ -49,6 +49,36 @@ struct anchor {
 
 static const char *const ns_names[_PNS_NSI_MAX] = { "mnt", "ipc", "uts", "user" };
 
+/* The uid directory is removed once no set of that uid is left in it.
+ * Called with the uid lock held; helpers retry when they win a lock on
+ * a file that is no longer linked. */
+static void remove_uid_dir(struct anchor *a)
+{
+	char path[64];
+	int fd = openat(a->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	bool empty = true;
+	DIR *d;
+
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+				strcmp(de->d_name, "lock") != 0)
+			empty = false;
+	closedir(d);
+	if (!empty)
+		return;
+	(void)unlinkat(a->dir_fd, "lock", 0);
+	snprintf(path, sizeof(path), "%s/%u", PNS_RUN_DIR, a->plan.uid);
+	(void)rmdir(path);
+}
+
 static _noreturn_ void teardown_exit(struct anchor *a)
 {
 	struct stat st;
@@ -56,6 +86,7 @@ static _noreturn_ void teardown_exit(struct anchor *a)
 	/* Remove the socket only if it is still ours: never another anchor's. */
 	if (fstatat(a->dir_fd, a->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_ino == a->sock_ino)
 		(void)unlinkat(a->dir_fd, a->name, 0);
+	remove_uid_dir(a);
 	helper_log(LOG_INFO, "Set %s of uid %u torn down: no session and no process left",
 			a->name, a->plan.uid);
 	_exit(0);

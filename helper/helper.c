@@ -110,12 +110,18 @@ static int join(int dir_fd, const char *name, const struct pns_plan *plan, int c
 	/* An anchor of a set without a user namespace cannot serve a plan
 	 * with one (the policy changed): that is a clear error, not a quiet
 	 * session without the user namespace. */
-	if (m.type == PNS_MSG_REPLY && m.reply.error == 0 && n_fds != want) {
+	if (m.type == PNS_MSG_REPLY && m.reply.error == 0 && n_fds < want) {
 		pns_close_many(fds, n_fds);
-		helper_log(LOG_ERR, "Set %s of uid %u was made %s a user namespace; log out every "
-				"session of this account (or pam_nsctl stop) to apply the new policy",
-				name, plan->uid, want == 2 ? "without" : "with");
+		helper_log(LOG_ERR, "Set %s of uid %u was made without a user namespace; log out "
+				"every session of this account to apply the new policy",
+				name, plan->uid);
 		return -ESTALE;
+	}
+	/* A set with a user namespace joined by a caller that skips it
+	 * (userns_fallback = skip): mount, ipc and uts only. */
+	if (m.type == PNS_MSG_REPLY && m.reply.error == 0 && n_fds > want) {
+		pns_close_many(fds + want, n_fds - want);
+		n_fds = want;
 	}
 	if (m.type != PNS_MSG_REPLY || (m.reply.error == 0) != (n_fds >= 1)) {
 		pns_close_many(fds, n_fds);
@@ -228,15 +234,19 @@ static int count_session_sets(int dir_fd)
 	return n;
 }
 
-static int lock_uid_dir(int dir_fd)
+/*
+ * Take uid/lock. A tearing-down anchor removes the lock file and the
+ * directory while holding the lock, so a lock won on a file that is no
+ * longer linked protects nothing: -ESTALE, and the caller starts over.
+ */
+static int lock_uid_dir(int dir_fd, uint64_t deadline)
 {
 	_cleanup_close_ int fd = -1;
-	uint64_t deadline = pns_now_usec() + PNS_LOCK_WAIT_USEC;
 	struct stat st;
 
 	fd = openat(dir_fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
 	if (fd < 0)
-		return negative_errno();
+		return errno == ENOENT ? -ESTALE : negative_errno();
 	if (fstat(fd, &st) < 0)
 		return negative_errno();
 	if (!S_ISREG(st.st_mode) || st.st_uid != 0)
@@ -248,6 +258,10 @@ static int lock_uid_dir(int dir_fd)
 			return -ETIMEDOUT;
 		usleep(2000);
 	}
+	if (fstat(fd, &st) < 0)
+		return negative_errno();
+	if (st.st_nlink == 0)
+		return -ESTALE;
 	return TAKE_FD(fd);
 }
 
@@ -282,16 +296,23 @@ static int find_or_create(const struct pns_plan *plan, int caller_pidfd, struct 
 {
 	_cleanup_close_ int dir_fd = -1, lock_fd = -1;
 	char name[PNS_SET_NAME_MAX + 1];
+	uint64_t deadline = pns_now_usec() + PNS_LOCK_WAIT_USEC;
 	int r;
 
-	dir_fd = open_uid_dir(plan->uid);
-	if (dir_fd < 0) {
-		errno = -dir_fd;
-		helper_log(LOG_ERR, "Failed to open state directory %s/%u: %m", PNS_RUN_DIR,
-				plan->uid);
-		return dir_fd;
+	for (;;) {
+		dir_fd = open_uid_dir(plan->uid);
+		if (dir_fd < 0) {
+			errno = -dir_fd;
+			helper_log(LOG_ERR, "Failed to open state directory %s/%u: %m",
+					PNS_RUN_DIR, plan->uid);
+			return dir_fd;
+		}
+		lock_fd = lock_uid_dir(dir_fd, deadline);
+		if (lock_fd != -ESTALE)
+			break;
+		/* An anchor removed the state under us: start over. */
+		dir_fd = safe_close(dir_fd);
 	}
-	lock_fd = lock_uid_dir(dir_fd);
 	if (lock_fd < 0) {
 		errno = -lock_fd;
 		helper_log(LOG_ERR, "Failed to lock state of uid %u: %m", plan->uid);
