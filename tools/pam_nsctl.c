@@ -666,14 +666,19 @@ struct outcome {
 	bool isolated;
 	struct pns_plan plan;
 	const char *denied;  /* the reason, or NULL */
-	bool userns_skipped; /* userns_fallback = skip dropped the user namespace */
+	/* With a user namespace: what su, login and other stacks without a
+	 * hook in the session's child do instead (NULL otherwise). */
+	const char *other_stacks;
 };
 
-static int predict(const struct pns_settings *s, const struct pns_identity *id, struct outcome *ret)
+static int predict(const struct pns_settings *s, const struct pns_account *a, struct outcome *ret)
 {
 	struct outcome out = {.isolated = s->isolate};
 	char host[HOST_NAME_MAX + 1];
 	const char *why = NULL;
+	struct pns_plan other;
+	struct pns_idrange subuid, subgid;
+	bool skipped;
 	int r;
 
 	if (!s->isolate) {
@@ -685,8 +690,8 @@ static int predict(const struct pns_settings *s, const struct pns_identity *id, 
 		return negative_errno();
 	host[sizeof(host) - 1] = '\0';
 
-	r = pns_plan_build(s, id, host, &out.plan, &why);
-	if (r == -EINVAL) {
+	r = pns_plan_build(s, &a->id, host, &out.plan, &why);
+	if (r == -EINVAL || r == -E2BIG) {
 		out.denied = why ? why : "the settings are inconsistent";
 		*ret = out;
 		return 0;
@@ -695,18 +700,23 @@ static int predict(const struct pns_settings *s, const struct pns_identity *id, 
 		return r;
 
 	if (out.plan.namespaces & PNS_NS_USER) {
-		if (out.plan.userns_fallback == PNS_USERNS_FALLBACK_SKIP) {
-			out.plan.namespaces &= ~(unsigned)PNS_NS_USER;
-			out.userns_skipped = true;
-			if (out.plan.namespaces == 0)
-				out.denied =
-					"the policy asks only for a user namespace, which this "
-					"version of pam_ns cannot enter";
-		} else
-			out.denied = "the policy asks for a user namespace, which this version of "
-				     "pam_ns cannot enter (userns_fallback = deny); set "
-				     "userns_fallback = skip to go on without it, or remove user "
-				     "from namespaces";
+		if (out.plan.userns_map == PNS_USERNS_MAP_SUBID) {
+			r = pns_account_subids(a, &subuid, &subgid, &why);
+			if (r >= 0)
+				r = pns_plan_set_subids(&out.plan, &subuid, &subgid, &why);
+			if (r < 0) {
+				out.denied = why;
+				*ret = out;
+				return 0;
+			}
+		}
+		/* The plan above is what sshd's stack gets; the same decision
+		 * the module makes for stacks without a child hook: */
+		other = out.plan;
+		r = pns_plan_for_caller(&other, false, &skipped, &why);
+		out.other_stacks = r < 0 ? why
+					 : "mount, ipc and uts only, without the user namespace "
+					   "(userns_fallback = skip)";
 	}
 	*ret = out;
 	return 0;
@@ -722,9 +732,19 @@ static void explain_plan_text(const struct outcome *out, const char *user)
 
 	printf("\nOutcome: isolated\n");
 	printf("  namespaces  %s\n", pns_ns_mask_to_string(plan->namespaces, ns, sizeof(ns)));
-	if (out->userns_skipped)
-		printf("  user ns     skipped: this version of pam_ns cannot enter one "
-		       "(userns_fallback = skip)\n");
+	if (out->other_stacks) {
+		char map[1024];
+
+		printf("  user ns     entered in sshd's session child (stack with "
+		       "'auth optional pam_ns.so')\n");
+		if (pns_plan_uid_map(plan, map, sizeof(map)) > 0)
+			printf("  uid_map     %s", map);
+		if (pns_plan_gid_map(plan, map, sizeof(map)) > 0)
+			printf("  gid_map     %s", map);
+		printf("  su, login   ");
+		text_put(stdout, out->other_stacks);
+		fputs("\n", stdout);
+	}
 	printf("  share       %s (", share_name(plan->share));
 	fputs(plan->share == PNS_SHARE_SESSION ? "every session of " : "all sessions of ", stdout);
 	text_put(stdout, user);
@@ -790,8 +810,12 @@ static void explain_plan_json(const struct outcome *out)
 		json_string(stdout, pns_ns_mask_to_string(bit, word, sizeof(word)));
 		first = false;
 	}
-	fprintf(stdout,
-		"],\"userns_skipped\":%s,\"share\":", out->userns_skipped ? "true" : "false");
+	fputs("],\"other_stacks\":", stdout);
+	if (out->other_stacks)
+		json_string(stdout, out->other_stacks);
+	else
+		fputs("null", stdout);
+	fputs(",\"share\":", stdout);
 	json_string(stdout, share_name(plan->share));
 	fputs(",\"tmp\":", stdout);
 	json_string(stdout, tmp_name(plan->tmp));
@@ -996,7 +1020,7 @@ static int cmd_explain(const struct options *o)
 		log_error("Failed to format the settings: %s", strerror(-r));
 		return EXIT_TROUBLE;
 	}
-	r = predict(&s, &a->id, &out);
+	r = predict(&s, a, &out);
 	if (r < 0) {
 		log_error("Failed to build the plan: %s", strerror(-r));
 		return EXIT_TROUBLE;
