@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Fuzz the policy loader (catalogue row 25): the input is written to a temp
+ * file, loaded, and, if valid, resolved for awkward identities.
+ *
+ * A line "#--next-file--" splits the input into the main file and up to
+ * four drop-ins, so precedence across files is fuzzed too.
+ *
+ * Besides crashes, leaks and undefined behaviour, it aborts when:
+ *  - a load fails without saying why, or touches *ret on failure;
+ *  - the cross-check fires: our scanner accepted something iniparser reads
+ *    differently (or not at all), which is a hole in the scanner;
+ *  - a name that no header can hold ("Alice", "x:y") changes the result;
+ *  - a resolved value cannot be formatted or is out of its domain.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/parse.h"
+#include "common/policy.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define MARKER "\n#--next-file--\n"
+#define MAX_DROPINS 4
+
+static char dir[256], main_path[300], dropin_dir[310];
+
+static void cleanup(void)
+{
+	char path[400];
+
+	for (int i = 0; i < MAX_DROPINS; i++) {
+		snprintf(path, sizeof(path), "%s/%02d.conf", dropin_dir, i);
+		unlink(path);
+	}
+	rmdir(dropin_dir);
+	unlink(main_path);
+	rmdir(dir);
+}
+
+static void setup_once(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	if (dir[0])
+		return;
+	snprintf(dir, sizeof(dir), "%s/pns-fuzz-policy-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		abort();
+	}
+	snprintf(main_path, sizeof(main_path), "%s/pam_ns.conf", dir);
+	snprintf(dropin_dir, sizeof(dropin_dir), "%s/pam_ns.conf.d", dir);
+	atexit(cleanup);
+}
+
+static void write_file(const char *path, const uint8_t *data, size_t size)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+
+	if (fd < 0) {
+		perror(path);
+		abort();
+	}
+	while (size > 0) {
+		ssize_t k = write(fd, data, size);
+
+		if (k <= 0) {
+			perror(path);
+			abort();
+		}
+		data += k;
+		size -= (size_t)k;
+	}
+	close(fd);
+}
+
+static const uint8_t *find_marker(const uint8_t *p, size_t size)
+{
+	return memmem(p, size, MARKER, strlen(MARKER));
+}
+
+static void die(const char *what, const struct pns_diag_list *d)
+{
+	fprintf(stderr, "fuzz-policy: %s\n", what);
+	for (size_t i = 0; d && i < d->n; i++)
+		fprintf(stderr, "  %s:%u: %s\n", d->items[i].file ? d->items[i].file : "(null)",
+			d->items[i].line, d->items[i].message ? d->items[i].message : "(null)");
+	abort();
+}
+
+/* All keys formatted, plus origins: two resolutions compare equal through this. */
+static void describe(const struct pns_policy *p, const struct pns_settings *s, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int k = 0; k < _PNS_KEY_MAX; k++) {
+		char v[PNS_HOSTNAME_TEMPLATE_MAX + 64];
+		const struct pns_origin *o = &s->origin[k];
+		bool known = o->file == NULL;
+		int r;
+
+		r = pns_settings_format(s, (enum pns_key)k, v, sizeof(v));
+		if (r < 0)
+			die("a resolved value cannot be formatted", NULL);
+		for (size_t i = 0; i < pns_policy_n_files(p); i++)
+			if (o->file == pns_policy_file(p, i))
+				known = true;
+		if (!known || (o->file && o->line == 0) || (!o->file && o->line != 0))
+			die("an origin points nowhere", NULL);
+		n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s=%s@%s:%u\n",
+			pns_key_name((enum pns_key)k), v, o->file ? o->file : "-", o->line);
+	}
+	if (n >= size)
+		die("description too long", NULL);
+}
+
+static void check_settings(const struct pns_settings *s, const struct pns_identity *id)
+{
+	char host[256];
+	int r;
+
+	if (s->namespaces & ~(unsigned)PNS_NS_ALL)
+		die("namespaces out of range", NULL);
+	if (s->tmp_size.value == 0 || (s->tmp_size.percent && s->tmp_size.value > 100))
+		die("tmp_size out of range", NULL);
+	if (strnlen(s->hostname, sizeof(s->hostname)) > PNS_HOSTNAME_TEMPLATE_MAX)
+		die("hostname template not terminated", NULL);
+	/* A template that passed the loader never has a bad escape. */
+	r = pns_hostname_expand(s->hostname, id->name ? id->name : "", (uint32_t)id->uid, "host",
+		host, sizeof(host));
+	if (r < 0 && r != -ENAMETOOLONG)
+		die("a loaded hostname template does not expand", NULL);
+}
+
+static void resolve_all(const struct pns_policy *p)
+{
+	static const gid_t groups[] = { 0, 100, 1000, 4242, 65534 };
+	static const char *const group_names[] = { "root", "users", "staff", NULL, "Wheel" };
+	static char long_name[301];
+	const char *names[] = { "alice", "Alice", "bob:isolate", "x:y", "bob", "default",
+		"user:alice", "", long_name, NULL };
+	static char a[4096], b[4096];
+	struct pns_settings s, t;
+
+	if (!long_name[0])
+		memset(long_name, 'a', sizeof(long_name) - 1);
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		for (size_t ng = 0; ng <= 5; ng += 5) {
+			struct pns_identity id = {
+				.name = names[i],
+				.uid = (uid_t)(1000 + i % 3),
+				.gid = 100,
+				.groups = ng ? groups : NULL,
+				.group_names = ng ? group_names : NULL,
+				.n_groups = ng,
+			};
+			struct pns_identity anon = id;
+
+			pns_policy_resolve(p, &id, &s);
+			check_settings(&s, &id);
+			describe(p, &s, a, sizeof(a));
+
+			/* Deterministic. */
+			pns_policy_resolve(p, &id, &t);
+			describe(p, &t, b, sizeof(b));
+			if (strcmp(a, b) != 0)
+				die("resolve is not deterministic", NULL);
+
+			/* No header holds upper case or ':': such a name must act as no name. */
+			if (names[i] && (strpbrk(names[i], "ABCDEFGHIJKLMNOPQRSTUVWXYZ:") ||
+						strlen(names[i]) > 256)) {
+				anon.name = NULL;
+				pns_policy_resolve(p, &anon, &t);
+				describe(p, &t, b, sizeof(b));
+				if (strcmp(a, b) != 0) {
+					fprintf(stderr, "name %s:\n%s\nno name:\n%s", names[i], a, b);
+					die("a name no header can hold matched a section", NULL);
+				}
+			}
+		}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct pns_policy *const untouched = (struct pns_policy *)&untouched;
+	struct pns_diag_list diags = {};
+	struct pns_policy *p = untouched;
+	const uint8_t *part = data, *end = data + size, *m;
+	int n_dropins = 0, r;
+
+	setup_once();
+
+	/* Main file, then drop-ins 00.conf, 01.conf, ... */
+	m = find_marker(part, (size_t)(end - part));
+	write_file(main_path, part, m ? (size_t)(m - part) : (size_t)(end - part));
+	while (m && n_dropins < MAX_DROPINS) {
+		char path[400];
+		const uint8_t *next;
+
+		part = m + strlen(MARKER);
+		next = find_marker(part, (size_t)(end - part));
+		if (n_dropins == 0 && mkdir(dropin_dir, 0755) < 0 && errno != EEXIST) {
+			perror(dropin_dir);
+			abort();
+		}
+		snprintf(path, sizeof(path), "%s/%02d.conf", dropin_dir, n_dropins);
+		write_file(path, part, next ? (size_t)(next - part) : (size_t)(end - part));
+		n_dropins++;
+		m = next;
+	}
+
+	r = pns_policy_load(main_path, false, &p, &diags);
+	if (r == 0) {
+		if (!p || p == untouched || diags.n != 0)
+			die("success without a policy, or with problems", &diags);
+		if (pns_policy_n_files(p) != (size_t)(1 + n_dropins))
+			die("not every file was read", &diags);
+		resolve_all(p);
+		pns_policy_free(p);
+	} else {
+		if (p != untouched)
+			die("a failed load wrote *ret", &diags);
+		if (diags.n == 0)
+			die("a failed load did not say why", &diags);
+		if (r != -EINVAL && r != -ENOMEM)
+			die("a policy in a temp file failed with a system error", &diags);
+		for (size_t i = 0; i < diags.n; i++) {
+			if (!diags.items[i].file || !diags.items[i].message)
+				die("a diagnostic without file or message", &diags);
+			/* As a prefix: other messages quote the input, which may say anything. */
+			if (strncmp(diags.items[i].message, "iniparser read ", 15) == 0 ||
+					strncmp(diags.items[i].message, "iniparser failed", 16) == 0)
+				die("the scanner accepted what iniparser reads differently", &diags);
+		}
+	}
+	pns_diag_list_clear(&diags);
+
+	for (int i = 0; i < n_dropins; i++) {
+		char path[400];
+
+		snprintf(path, sizeof(path), "%s/%02d.conf", dropin_dir, i);
+		unlink(path);
+	}
+	if (n_dropins)
+		rmdir(dropin_dir);
+	return 0;
+}
