@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * floor: the syscall floor of one set creation, with no PAM, no helper, no
+ * policy and no socket: what pam_ns could cost at best.
+ *
+ * One iteration, in this process (the "caller") and one forked child (the
+ * "anchor"):
+ *   fork; child: unshare(CLONE_NEWNS|CLONE_NEWIPC|CLONE_NEWUTS),
+ *   mount / MS_SLAVE|MS_REC, tmpfs on /tmp, [--full: tmpfs on /dev/shm],
+ *   sethostname; it tells the parent; the parent pidfd_open()s the child and
+ *   setns(pidfd, NEWNS|NEWIPC|NEWUTS)es into it.
+ *     "create+join" is the time from before fork to after that setns.
+ *   Then the parent goes back to its own namespaces, lets the child exit
+ *   and reaps it; the namespaces die with it.
+ *     "with teardown" is the time from before fork to after the reap.
+ *
+ *   floor [-n N] [-W WARMUP] [--full]
+ *
+ * Run as root, single-threaded (setns into a mount namespace requires it).
+ * The child's mounts are made in its own namespace after MS_SLAVE, so
+ * nothing reaches the caller's mount table.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NS_FLAGS (CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS)
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double pct(const uint64_t *v, size_t n, double p)
+{
+	size_t k = (size_t)(p / 100.0 * (double)n + 0.999999);
+
+	if (n == 0)
+		return 0;
+	if (k < 1)
+		k = 1;
+	if (k > n)
+		k = n;
+	return (double)v[k - 1] / 1000.0;
+}
+
+/* The anchor's work; any failure is exit status 1 before the sync byte. */
+static _Noreturn void child(int sync_fd, bool full)
+{
+	static const char host[] = "floor-bench";
+	char c = 1;
+
+	if (unshare(NS_FLAGS) < 0)
+		_exit(1);
+	/* First: nothing mounted below may propagate to the caller. */
+	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		_exit(1);
+	if (mount("floor", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=25%") < 0)
+		_exit(1);
+	if (full && mount("floor", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV,
+				"mode=1777,size=25%") < 0)
+		_exit(1);
+	if (sethostname(host, sizeof(host) - 1) < 0)
+		_exit(1);
+	if (write(sync_fd, &c, 1) != 1)
+		_exit(1);
+	/* Stay until the caller has joined and left again. */
+	while (read(sync_fd, &c, 1) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "iterations", required_argument, NULL, 'n' },
+		{ "warmup", required_argument, NULL, 'W' },
+		{ "full", no_argument, NULL, 'f' },
+		{},
+	};
+	unsigned n = 500, warmup = 20, fails = 0;
+	bool full = false;
+	uint64_t *create, *whole;
+	size_t got = 0;
+	int self_mnt, self_ipc, self_uts, c;
+
+	while ((c = getopt_long(argc, argv, "n:W:f", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'n':
+			n = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'W':
+			warmup = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'f':
+			full = true;
+			break;
+		default:
+			fputs("usage: floor [-n N] [-W WARMUP] [--full]\n", stderr);
+			return 2;
+		}
+	}
+	if (n == 0)
+		n = 1;
+	create = calloc(n, sizeof(*create));
+	whole = calloc(n, sizeof(*whole));
+	if (!create || !whole)
+		return 2;
+
+	/* To come back after each join. */
+	self_mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	self_ipc = open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC);
+	self_uts = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
+	if (self_mnt < 0 || self_ipc < 0 || self_uts < 0) {
+		perror("floor: open /proc/self/ns");
+		return 2;
+	}
+
+	for (unsigned it = 0; it < warmup + n; it++) {
+		int sv[2], pidfd, status;
+		uint64_t t0, t1, t2;
+		bool ok = true;
+		pid_t pid;
+		char b;
+
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+			perror("floor: socketpair");
+			return 2;
+		}
+		t0 = now_ns();
+		pid = fork();
+		if (pid < 0) {
+			perror("floor: fork");
+			return 2;
+		}
+		if (pid == 0) {
+			close(sv[0]);
+			child(sv[1], full);
+		}
+		close(sv[1]);
+		if (read(sv[0], &b, 1) != 1)
+			ok = false;
+		pidfd = ok ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+		if (pidfd < 0 || setns(pidfd, NS_FLAGS) < 0)
+			ok = false;
+		t1 = now_ns();
+		if (ok && (setns(self_mnt, CLONE_NEWNS) < 0 || setns(self_ipc, CLONE_NEWIPC) < 0 ||
+				setns(self_uts, CLONE_NEWUTS) < 0)) {
+			perror("floor: cannot go back to the original namespaces");
+			kill(pid, SIGKILL);
+			return 2;
+		}
+		if (pidfd >= 0)
+			close(pidfd);
+		close(sv[0]); /* EOF: the child exits */
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		t2 = now_ns();
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			ok = false;
+		if (it < warmup)
+			continue;
+		if (!ok) {
+			fails++;
+			continue;
+		}
+		create[got] = t1 - t0;
+		whole[got] = t2 - t0;
+		got++;
+	}
+
+	qsort(create, got, sizeof(*create), cmp_u64);
+	qsort(whole, got, sizeof(*whole), cmp_u64);
+	printf("RESULT floor full=%d n=%zu fails=%u p50=%.1f p90=%.1f p99=%.1f "
+	       "teardown_p50=%.1f teardown_p99=%.1f\n",
+			full, got, fails, pct(create, got, 50), pct(create, got, 90),
+			pct(create, got, 99), pct(whole, got, 50), pct(whole, got, 99));
+	return fails ? 1 : 0;
+}
