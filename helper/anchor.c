@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/client.h"
 #include "common/fdutil.h"
 #include "helper/helper.h"
 
@@ -194,23 +195,13 @@ static void drop_session(struct anchor *a, size_t i)
 		check_empty(a);
 }
 
-static int send_msg(int fd, const struct pns_msg *m, const int *fds, size_t n_fds)
-{
-	uint8_t buf[PNS_MSG_MAX];
-	int n = pns_msg_encode(m, buf, sizeof(buf));
-
-	if (n < 0)
-		return n;
-	return pns_send_packet(fd, buf, (size_t)n, fds, n_fds);
-}
-
 static void reply_error(int fd, int error, const char *message)
 {
 	struct pns_msg m = { .type = PNS_MSG_REPLY };
 
 	m.reply.error = error;
 	pns_strlcpy(m.reply.message, message, sizeof(m.reply.message));
-	(void)send_msg(fd, &m, NULL, 0);
+	(void)pns_send_msg(fd, &m, NULL, 0);
 }
 
 static void handle_open(struct anchor *a, int cfd, const struct pns_plan *plan, int caller_pidfd)
@@ -234,7 +225,7 @@ static void handle_open(struct anchor *a, int cfd, const struct pns_plan *plan, 
 	pns_strlcpy(m.reply.set_name, a->name, sizeof(m.reply.set_name));
 	int fds[2] = { a->self_pidfd, a->userns_fd };
 
-	if (send_msg(cfd, &m, fds, a->userns_fd >= 0 ? 2 : 1) < 0) {
+	if (pns_send_msg(cfd, &m, fds, a->userns_fd >= 0 ? 2 : 1) < 0) {
 		close(caller_pidfd);
 		if (a->n_sessions == 0 && a->joined)
 			check_empty(a);
@@ -274,7 +265,7 @@ static void handle_status(struct anchor *a, int cfd)
 	pns_strlcpy(m.status.set_name, a->name, sizeof(m.status.set_name));
 	memcpy(m.status.ns_ino, a->ns_ino, sizeof(a->ns_ino));
 	m.status.plan = a->plan;
-	(void)send_msg(cfd, &m, NULL, 0);
+	(void)pns_send_msg(cfd, &m, NULL, 0);
 }
 
 static void handle_connection(struct anchor *a, int cfd)

@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/client.h"
 #include "common/fdutil.h"
 #include "common/parse.h"
 #include "helper/helper.h"
@@ -54,88 +55,6 @@ void helper_log(int prio, const char *fmt, ...)
 const char *helper_last_error(void)
 {
 	return last_error;
-}
-
-static int send_msg(int fd, const struct pns_msg *m, const int *fds, size_t n_fds)
-{
-	uint8_t buf[PNS_MSG_MAX];
-	int n = pns_msg_encode(m, buf, sizeof(buf));
-
-	if (n < 0)
-		return n;
-	return pns_send_packet(fd, buf, (size_t)n, fds, n_fds);
-}
-
-static int recv_msg(int fd, struct pns_msg *ret, int *fds, size_t max_fds, size_t *ret_n_fds,
-		uint64_t deadline)
-{
-	uint8_t buf[PNS_MSG_MAX];
-	size_t n_fds = 0;
-	ssize_t n;
-	int r;
-
-	n = pns_recv_packet(fd, buf, sizeof(buf), fds, max_fds, &n_fds, deadline);
-	if (n < 0)
-		return (int)n;
-	r = pns_msg_decode(buf, (size_t)n, ret);
-	if (r < 0) {
-		pns_close_many(fds, n_fds);
-		return r;
-	}
-	*ret_n_fds = n_fds;
-	return 0;
-}
-
-/* Ask the anchor listening on dir_fd/name to add a session. */
-static int join(int dir_fd, const char *name, const struct pns_plan *plan, int caller_pidfd,
-		struct pns_reply *ret, int ret_fds[2], size_t *ret_n_fds)
-{
-	struct pns_msg m = { .type = PNS_MSG_OPEN };
-	_cleanup_close_ int fd = -1;
-	size_t want = (plan->namespaces & PNS_NS_USER) ? 2 : 1;
-	int fds[2];
-	size_t n_fds = 0;
-	int r;
-
-	fd = pns_connect_at(dir_fd, name);
-	if (fd < 0)
-		return fd;
-	m.open = *plan;
-	r = send_msg(fd, &m, &caller_pidfd, 1);
-	if (r < 0)
-		return r;
-	r = recv_msg(fd, &m, fds, 2, &n_fds, pns_now_usec() + PNS_ANCHOR_REPLY_USEC);
-	if (r < 0)
-		return r;
-	/* An anchor of a set without a user namespace cannot serve a plan
-	 * with one (the policy changed): that is a clear error, not a quiet
-	 * session without the user namespace. */
-	if (m.type == PNS_MSG_REPLY && m.reply.error == 0 && n_fds < want) {
-		pns_close_many(fds, n_fds);
-		helper_log(LOG_ERR, "Set %s of uid %u was made without a user namespace; log out "
-				"every session of this account to apply the new policy",
-				name, plan->uid);
-		return -ESTALE;
-	}
-	/* A set with a user namespace joined by a caller that skips it
-	 * (userns_fallback = skip): mount, ipc and uts only. */
-	if (m.type == PNS_MSG_REPLY && m.reply.error == 0 && n_fds > want) {
-		pns_close_many(fds + want, n_fds - want);
-		n_fds = want;
-	}
-	if (m.type != PNS_MSG_REPLY || (m.reply.error == 0) != (n_fds >= 1)) {
-		pns_close_many(fds, n_fds);
-		return -EBADMSG;
-	}
-	if (m.reply.error < 0) {
-		helper_log(LOG_ERR, "Anchor %s of uid %u refused the session: %s", name, plan->uid,
-				m.reply.message);
-		return m.reply.error;
-	}
-	*ret = m.reply;
-	memcpy(ret_fds, fds, sizeof(int) * n_fds);
-	*ret_n_fds = n_fds;
-	return 0;
 }
 
 /*
@@ -291,6 +210,17 @@ static int open_uid_dir(uint32_t uid)
 	return fd;
 }
 
+static int join(int dir_fd, const char *name, const struct pns_plan *plan, int caller_pidfd,
+		struct pns_reply *ret, int fds[2], size_t *ret_n_fds)
+{
+	int r = pns_anchor_join(dir_fd, name, plan, caller_pidfd,
+			pns_now_usec() + PNS_ANCHOR_REPLY_USEC, ret, fds, ret_n_fds);
+
+	if (r < 0 && r != -ECONNREFUSED && r != -ENOENT && ret->message[0])
+		helper_log(LOG_ERR, "Uid %u cannot join set %s: %s", plan->uid, name, ret->message);
+	return r;
+}
+
 static int find_or_create(const struct pns_plan *plan, int caller_pidfd, struct pns_reply *ret,
 		int ret_fds[2], size_t *ret_n_fds)
 {
@@ -367,7 +297,7 @@ static int reply(const struct pns_reply *rep, const int *fds, size_t n_fds)
 	struct pns_msg m = { .type = PNS_MSG_REPLY };
 
 	m.reply = *rep;
-	return send_msg(MODULE_FD, &m, fds, n_fds);
+	return pns_send_msg(MODULE_FD, &m, fds, n_fds);
 }
 
 static int reply_error(int error)
@@ -412,7 +342,7 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 
-	r = recv_msg(MODULE_FD, &m, fds, 1, &n_fds, pns_now_usec() + PNS_ANCHOR_REPLY_USEC);
+	r = pns_recv_msg(MODULE_FD, &m, fds, 1, &n_fds, pns_now_usec() + PNS_ANCHOR_REPLY_USEC);
 	if (r < 0 || m.type != PNS_MSG_OPEN || n_fds != 1) {
 		if (r >= 0)
 			pns_close_many(fds, n_fds);

@@ -295,8 +295,15 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 		return PAM_SESSION_ERR;
 	}
 
-	r = pns_session_open(args.helper, (uint64_t)args.timeout_sec * 1000000u, &plan, &reply,
-			&anchor_pidfd, &userns_fd);
+	/* Joining a live set needs no helper: ask its anchor. Anything that
+	 * says there is none sends us to the helper, which creates one. */
+	r = -ENOENT;
+	if (plan.share == PNS_SHARE_USER)
+		r = pns_session_join_existing(&plan, (uint64_t)args.timeout_sec * 1000000u, &reply,
+				&anchor_pidfd, &userns_fd);
+	if (r == -ENOENT || r == -ECONNREFUSED || r == -ECONNRESET || r == -EPIPE)
+		r = pns_session_open(args.helper, (uint64_t)args.timeout_sec * 1000000u, &plan,
+				&reply, &anchor_pidfd, &userns_fd);
 	if (r < 0) {
 		errno = -r;
 		pam_syslog(pamh, LOG_ERR,

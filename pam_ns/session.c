@@ -18,6 +18,7 @@
 #include <cap-ng.h>
 #include <linux/nsfs.h>
 
+#include "common/client.h"
 #include "common/fdutil.h"
 #include "pam_ns/session.h"
 
@@ -214,6 +215,30 @@ int pns_session_enter_userns(int userns_fd, uint32_t uid, uint32_t gid)
 		return -EPERM;
 	if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid)
 		return -EPERM;
+	return 0;
+}
+
+int pns_session_join_existing(const struct pns_plan *plan, uint64_t timeout_usec,
+		struct pns_reply *ret_reply, int *ret_anchor_pidfd, int *ret_userns_fd)
+{
+	_cleanup_close_ int self_pidfd = -1, dir_fd = -1;
+	int fds[2];
+	size_t n_fds = 0;
+	int r;
+
+	memset(ret_reply, 0, sizeof(*ret_reply));
+	dir_fd = pns_open_state_dir(plan->uid);
+	if (dir_fd < 0)
+		return dir_fd;
+	self_pidfd = pns_pidfd_open(getpid());
+	if (self_pidfd < 0)
+		return self_pidfd;
+	r = pns_anchor_join(dir_fd, "user.sock", plan, self_pidfd, pns_now_usec() + timeout_usec,
+			ret_reply, fds, &n_fds);
+	if (r < 0)
+		return r;
+	*ret_anchor_pidfd = fds[0];
+	*ret_userns_fd = n_fds == 2 ? fds[1] : -1;
 	return 0;
 }
 

@@ -20,6 +20,15 @@ int pns_session_open(const char *helper_path, uint64_t timeout_usec, const struc
 		struct pns_reply *ret_reply, int *ret_anchor_pidfd, int *ret_userns_fd)
 	_warn_unused_result_;
 
+/*
+ * share = user: ask the account's anchor directly, without the helper.
+ * -ENOENT, -ECONNREFUSED, -ECONNRESET or -EPIPE mean there is no live
+ * set: run the helper, which creates one under the uid lock.
+ */
+int pns_session_join_existing(const struct pns_plan *plan, uint64_t timeout_usec,
+		struct pns_reply *ret_reply, int *ret_anchor_pidfd, int *ret_userns_fd)
+	_warn_unused_result_;
+
 /* setns() the calling process into the anchor's namespaces (all or nothing)
  * and check that it landed where the reply says. */
 int pns_session_join(int anchor_pidfd, unsigned namespaces, const struct pns_reply *reply)

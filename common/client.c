@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/client.h"
+#include "common/fdutil.h"
+
+int pns_send_msg(int fd, const struct pns_msg *m, const int *fds, size_t n_fds)
+{
+	uint8_t buf[PNS_MSG_MAX];
+	int n = pns_msg_encode(m, buf, sizeof(buf));
+
+	if (n < 0)
+		return n;
+	return pns_send_packet(fd, buf, (size_t)n, fds, n_fds);
+}
+
+int pns_recv_msg(int fd, struct pns_msg *ret, int *fds, size_t max_fds, size_t *ret_n_fds,
+		uint64_t deadline)
+{
+	uint8_t buf[PNS_MSG_MAX];
+	size_t n_fds = 0;
+	ssize_t n;
+	int r;
+
+	n = pns_recv_packet(fd, buf, sizeof(buf), fds, max_fds, &n_fds, deadline);
+	if (n < 0)
+		return (int)n;
+	r = pns_msg_decode(buf, (size_t)n, ret);
+	if (r < 0) {
+		pns_close_many(fds, n_fds);
+		return r;
+	}
+	*ret_n_fds = n_fds;
+	return 0;
+}
+
+int pns_open_state_dir(uint32_t uid)
+{
+	char path[64];
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%u", PNS_RUN_DIR, uid);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	if (fstat(fd, &st) < 0)
+		return negative_errno();
+	if (st.st_uid != 0 || (st.st_mode & (S_IRWXG | S_IRWXO)))
+		return -EPERM;
+	return TAKE_FD(fd);
+}
+
+int pns_anchor_join(int dir_fd, const char *name, const struct pns_plan *plan, int caller_pidfd,
+		uint64_t deadline, struct pns_reply *ret, int fds[2], size_t *ret_n_fds)
+{
+	struct pns_msg m = { .type = PNS_MSG_OPEN };
+	_cleanup_close_ int fd = -1;
+	size_t want = (plan->namespaces & PNS_NS_USER) ? 2 : 1, n_fds = 0;
+	int got[2], r;
+
+	memset(ret, 0, sizeof(*ret));
+	fd = pns_connect_at(dir_fd, name);
+	if (fd < 0)
+		return fd;
+	m.open = *plan;
+	r = pns_send_msg(fd, &m, &caller_pidfd, 1);
+	if (r < 0)
+		return r;
+	r = pns_recv_msg(fd, &m, got, 2, &n_fds, deadline);
+	if (r < 0)
+		return r;
+	if (m.type != PNS_MSG_REPLY || (m.reply.error == 0) != (n_fds >= 1)) {
+		pns_close_many(got, n_fds);
+		return -EBADMSG;
+	}
+	if (m.reply.error < 0) {
+		*ret = m.reply;
+		return m.reply.error;
+	}
+	if (n_fds < want) {
+		/* A user namespace cannot be added to a live set: a clear
+		 * error, never a session quietly without one. */
+		pns_close_many(got, n_fds);
+		snprintf(ret->message, sizeof(ret->message),
+				"set %s was made without a user namespace; it applies once every "
+				"session of the account has ended",
+				name);
+		return -ESTALE;
+	}
+	/* A caller that skips the user namespace (userns_fallback = skip)
+	 * joins a set that has one for mount, ipc and uts only. */
+	pns_close_many(got + want, n_fds - want);
+	*ret = m.reply;
+	memcpy(fds, got, sizeof(int) * want);
+	*ret_n_fds = want;
+	return 0;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Talking to an anchor or the helper: one request packet, one reply packet. */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/macro.h"
+#include "common/proto.h"
+
+/* Encode and send m with fds attached. Replies are often best effort, so
+ * the result may be ignored. */
+int pns_send_msg(int fd, const struct pns_msg *m, const int *fds, size_t n_fds);
+
+/* Receive and decode one message before deadline; fds that arrived with a
+ * message that does not decode are closed. */
+int pns_recv_msg(int fd, struct pns_msg *ret, int *fds, size_t max_fds, size_t *ret_n_fds,
+		uint64_t deadline) _warn_unused_result_;
+
+/* Open PNS_RUN_DIR/UID for reading, without creating anything: must be a
+ * root-owned directory closed to group and others. */
+int pns_open_state_dir(uint32_t uid) _warn_unused_result_;
+
+/*
+ * Ask the anchor listening on dir_fd/name to add a session for plan, with
+ * the caller's pidfd. On success: the reply, fds[0] the anchor's pidfd and,
+ * when the plan has a user namespace, fds[1] the set's user namespace
+ * (*ret_n_fds says how many). A set with a user namespace joined by a plan
+ * without one gives only the pidfd. -ESTALE when the plan needs a user
+ * namespace the set does not have; -ECONNREFUSED / -ENOENT when no anchor
+ * listens. ret->message explains refusals.
+ */
+int pns_anchor_join(int dir_fd, const char *name, const struct pns_plan *plan, int caller_pidfd,
+		uint64_t deadline, struct pns_reply *ret, int fds[2], size_t *ret_n_fds)
+	_warn_unused_result_;
