@@ -26,14 +26,14 @@ int pns_parse_bool(const char *s, bool *ret)
 		const char *word;
 		bool value;
 	} words[] = {
-		{ "yes", true },
-		{ "no", false },
-		{ "true", true },
-		{ "false", false },
-		{ "on", true },
-		{ "off", false },
-		{ "1", true },
-		{ "0", false },
+		{"yes", true},
+		{"no", false},
+		{"true", true},
+		{"false", false},
+		{"on", true},
+		{"off", false},
+		{"1", true},
+		{"0", false},
 	};
 
 	if (!s)
@@ -149,7 +149,7 @@ int pns_parse_size(const char *s, struct pns_size *ret)
 		return -ERANGE;
 	if (v > UINT64_MAX / mult)
 		return -ERANGE;
-	*ret = (struct pns_size){ .value = v * mult, .percent = percent };
+	*ret = (struct pns_size){.value = v * mult, .percent = percent};
 	return 0;
 }
 
@@ -203,14 +203,14 @@ bool pns_hostname_is_valid(const char *s)
  * expansion (without the NUL) or -EINVAL.
  */
 static int hostname_walk(const char *tmpl, const char *user, const char *uid, const char *host,
-		char *buf, size_t *ret_len)
+	char *buf, size_t *ret_len)
 {
 	size_t n = 0;
 
 	for (const char *p = tmpl; *p; p++) {
 		const char *piece;
 		size_t len;
-		char one[2] = { 0, 0 };
+		char one[2] = {0, 0};
 
 		if (*p != '%') {
 			one[0] = *p;
@@ -246,8 +246,8 @@ static int hostname_walk(const char *tmpl, const char *user, const char *uid, co
 	return 0;
 }
 
-int pns_hostname_expand(const char *tmpl, const char *user, uint32_t uid, const char *host,
-		char *buf, size_t size)
+int pns_hostname_expand(
+	const char *tmpl, const char *user, uint32_t uid, const char *host, char *buf, size_t size)
 {
 	char uid_str[sizeof("4294967295")];
 	size_t len;

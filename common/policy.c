@@ -49,7 +49,10 @@
  */
 #define LINE_BYTES_MAX 1022
 #define ERRORS_PER_FILE_MAX 100
-/* A user or group name in a header; also keeps "section:key" below iniparser's 1024-byte lookup buffer. */
+/*
+ * A user or group name in a header; also keeps "section:key" below
+ * iniparser's 1024-byte lookup buffer.
+ */
 #define SECTION_NAME_MAX 256
 
 static const char *const key_names[_PNS_KEY_MAX] = {
@@ -83,7 +86,8 @@ struct section {
 	unsigned line;
 	size_t hdr_off, hdr_len; /* the header between the brackets, for the cross-check */
 	size_t first_entry, n_entries;
-	size_t next_same; /* 1 + index of the previous section with the same kind and name/id; 0: none */
+	/* 1 + index of the previous section with the same kind and name/id; 0: none. */
+	size_t next_same;
 };
 
 struct entry {
@@ -94,13 +98,15 @@ struct entry {
 	union {
 		uint64_t u;
 		struct pns_size size;
-		const char *str; /* hostname, NUL-terminated in the file's buffer once the file is accepted */
+		/* hostname: NUL-terminated in the file's buffer once the file is accepted */
+		const char *str;
 	} v;
 };
 
 struct policy_file {
 	char *path;
-	char *buf; /* size bytes as read, plus a NUL; tokens get NUL-terminated in place once accepted */
+	/* size bytes as read, plus a NUL; tokens get NUL-terminated in place once accepted */
+	char *buf;
 	size_t size;
 };
 
@@ -119,9 +125,9 @@ struct pns_policy {
 /* ---- diagnostics -------------------------------------------------------- */
 
 static int diag_addv(struct pns_diag_list *l, const char *file, unsigned line, const char *fmt,
-		va_list ap) _printf_(4, 0);
-static int diag_addv(struct pns_diag_list *l, const char *file, unsigned line, const char *fmt,
-		va_list ap)
+	va_list ap) _printf_(4, 0);
+static int diag_addv(
+	struct pns_diag_list *l, const char *file, unsigned line, const char *fmt, va_list ap)
 {
 	_cleanup_free_ char *f = NULL, *m = NULL;
 
@@ -148,7 +154,8 @@ static int diag_addv(struct pns_diag_list *l, const char *file, unsigned line, c
 			return -ENOMEM;
 		l->items = items;
 	}
-	l->items[l->n++] = (struct pns_diag){ .file = TAKE_PTR(f), .line = line, .message = TAKE_PTR(m) };
+	l->items[l->n++] =
+		(struct pns_diag){.file = TAKE_PTR(f), .line = line, .message = TAKE_PTR(m)};
 	return 0;
 }
 
@@ -248,8 +255,8 @@ static uint64_t section_hash(enum section_kind kind, const char *name, size_t le
 	return h;
 }
 
-static bool section_is(const struct section *s, enum section_kind kind, const char *name,
-		size_t len, uint32_t id)
+static bool section_is(
+	const struct section *s, enum section_kind kind, const char *name, size_t len, uint32_t id)
 {
 	if (s->kind != kind)
 		return false;
@@ -262,7 +269,7 @@ static bool section_is(const struct section *s, enum section_kind kind, const ch
 
 /* The slot for (kind, name/id): either holding the newest such section, or empty. */
 static size_t slot_find(const struct pns_policy *p, enum section_kind kind, const char *name,
-		size_t len, uint32_t id)
+	size_t len, uint32_t id)
 {
 	size_t mask = p->n_slots - 1;
 	size_t i = (size_t)section_hash(kind, name, len, id) & mask;
@@ -278,7 +285,7 @@ static size_t slot_find(const struct pns_policy *p, enum section_kind kind, cons
 
 /* 1 + index of the newest section with that kind and name/id, or 0. */
 static size_t section_lookup(const struct pns_policy *p, enum section_kind kind, const char *name,
-		size_t len, uint32_t id)
+	size_t len, uint32_t id)
 {
 	if (p->n_slots == 0)
 		return 0;
@@ -366,12 +373,12 @@ static int parse_namespaces(const char *v, uint64_t *ret, char *msg, size_t msiz
 		const char *word;
 		unsigned bit;
 	} known[] = {
-		{ "mount", PNS_NS_MOUNT },
-		{ "ipc", PNS_NS_IPC },
-		{ "uts", PNS_NS_UTS },
-		{ "user", PNS_NS_USER },
-		{ "pid", 0 },
-		{ "net", 0 },
+		{"mount", PNS_NS_MOUNT},
+		{"ipc", PNS_NS_IPC},
+		{"uts", PNS_NS_UTS},
+		{"user", PNS_NS_USER},
+		{"pid", 0},
+		{"net", 0},
 	};
 	unsigned mask = 0;
 	const char *p = v;
@@ -395,7 +402,8 @@ static int parse_namespaces(const char *v, uint64_t *ret, char *msg, size_t msiz
 				return -EINVAL;
 			}
 			if (mask & known[i].bit) {
-				snprintf(msg, msize, "namespaces: '%s' is listed twice", known[i].word);
+				snprintf(msg, msize, "namespaces: '%s' is listed twice",
+					known[i].word);
 				return -EINVAL;
 			}
 			mask |= known[i].bit;
@@ -404,7 +412,8 @@ static int parse_namespaces(const char *v, uint64_t *ret, char *msg, size_t msiz
 		}
 		if (!found) {
 			snprintf(msg, msize,
-				"namespaces: unknown namespace '%.*s' (expected words from: mount ipc uts user)",
+				"namespaces: unknown namespace '%.*s' (expected words from: mount "
+				"ipc uts user)",
 				(int)len, p);
 			return -EINVAL;
 		}
@@ -435,20 +444,28 @@ static int check_hostname_template(const char *v, char *msg, size_t msize)
 			if (*p == 'u' || *p == 'U' || *p == 'h' || *p == '%')
 				continue;
 			if (!*p)
-				snprintf(msg, msize, "hostname: '%%' at the end of the template (write %%%% for a percent sign)");
+				snprintf(msg, msize,
+					"hostname: '%%' at the end of the template (write %%%% for "
+					"a percent sign)");
 			else
-				snprintf(msg, msize, "hostname: unknown escape '%%%c' (expected %%u, %%U, %%h or %%%%)",
+				snprintf(msg, msize,
+					"hostname: unknown escape '%%%c' (expected %%u, %%U, %%h "
+					"or %%%%)",
 					*p >= 0x20 && *p < 0x7f ? *p : '?');
 			return -EINVAL;
 		}
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-				c == '-' || c == '.')
+			c == '-' || c == '.')
 			continue;
 		if (c >= 0x20 && c < 0x7f)
-			snprintf(msg, msize, "hostname: character '%c' is not allowed (letters, digits, '-', '.' and %%u %%U %%h %%%% only)",
+			snprintf(msg, msize,
+				"hostname: character '%c' is not allowed (letters, digits, '-', "
+				"'.' and %%u %%U %%h %%%% only)",
 				c);
 		else
-			snprintf(msg, msize, "hostname: byte 0x%02x is not allowed (letters, digits, '-', '.' and %%u %%U %%h %%%% only)",
+			snprintf(msg, msize,
+				"hostname: byte 0x%02x is not allowed (letters, digits, '-', '.' "
+				"and %%u %%U %%h %%%% only)",
 				c);
 		return -EINVAL;
 	}
@@ -459,20 +476,15 @@ static int check_hostname_template(const char *v, char *msg, size_t msize)
 static int value_parse(enum pns_key k, const char *v, struct entry *e, char *msg, size_t msize)
 {
 	static const char *const tmp_words[] = {
-		[PNS_TMP_NONE] = "none", [PNS_TMP_TMPFS] = "tmpfs", [PNS_TMP_DIR] = "dir"
-	};
+		[PNS_TMP_NONE] = "none", [PNS_TMP_TMPFS] = "tmpfs", [PNS_TMP_DIR] = "dir"};
 	static const char *const shm_words[] = {
-		[PNS_SHM_AUTO] = NULL, [PNS_SHM_PRIVATE] = "private", [PNS_SHM_SHARED] = "shared"
-	};
+		[PNS_SHM_AUTO] = NULL, [PNS_SHM_PRIVATE] = "private", [PNS_SHM_SHARED] = "shared"};
 	static const char *const share_words[] = {
-		[PNS_SHARE_USER] = "user", [PNS_SHARE_SESSION] = "session"
-	};
+		[PNS_SHARE_USER] = "user", [PNS_SHARE_SESSION] = "session"};
 	static const char *const map_words[] = {
-		[PNS_USERNS_MAP_SELF] = "self", [PNS_USERNS_MAP_SUBID] = "subid"
-	};
+		[PNS_USERNS_MAP_SELF] = "self", [PNS_USERNS_MAP_SUBID] = "subid"};
 	static const char *const fallback_words[] = {
-		[PNS_USERNS_FALLBACK_DENY] = "deny", [PNS_USERNS_FALLBACK_SKIP] = "skip"
-	};
+		[PNS_USERNS_FALLBACK_DENY] = "deny", [PNS_USERNS_FALLBACK_SKIP] = "skip"};
 	const char *expected = NULL;
 	bool b;
 	int r;
@@ -583,9 +595,12 @@ static void scan_header(struct scan *s, unsigned line, const char *t, size_t n)
 	int r;
 
 	s->state = IN_BAD_SECTION;
-	/* iniparser takes "[a]b]" as "a", "[a] junk" as a key line, and "[]" as the previous section cut short. */
+	/* iniparser takes "[a]b]" as "a", "[a] junk" as a key line, and "[]" as the previous
+	 * section cut short. */
 	if (n < 2 || t[n - 1] != ']' || memchr(in, '[', ilen) || memchr(in, ']', ilen)) {
-		scan_error(s, line, "malformed section header (expected [default], [user:NAME], [uid:N], [group:NAME] or [gid:N] alone on the line)");
+		scan_error(s, line,
+			"malformed section header (expected [default], [user:NAME], [uid:N], "
+			"[group:NAME] or [gid:N] alone on the line)");
 		return;
 	}
 	if (ilen == 0) {
@@ -600,7 +615,8 @@ static void scan_header(struct scan *s, unsigned line, const char *t, size_t n)
 	/* iniparser folds case: [user:Alice] would silently merge with [user:alice]. */
 	if (has_upper(in, ilen)) {
 		scan_error(s, line,
-			"section header [%.*s] has upper-case letters (iniparser folds case; match accounts with upper-case names by [uid:N])",
+			"section header [%.*s] has upper-case letters (iniparser folds case; match "
+			"accounts with upper-case names by [uid:N])",
 			(int)ilen, in);
 		return;
 	}
@@ -617,13 +633,15 @@ static void scan_header(struct scan *s, unsigned line, const char *t, size_t n)
 		kind = SECTION_GID, name = in + 4, name_len = ilen - 4;
 	else {
 		scan_error(s, line,
-			"unknown section [%.*s] (expected [default], [user:NAME], [uid:N], [group:NAME] or [gid:N])",
+			"unknown section [%.*s] (expected [default], [user:NAME], [uid:N], "
+			"[group:NAME] or [gid:N])",
 			(int)ilen, in);
 		return;
 	}
 
 	if (name && memchr(name, ':', name_len)) {
-		/* iniparser stores keys as "section:key": a ':' in a name makes "[a:b] c" and "[a] b:c" the same. */
+		/* iniparser stores keys as "section:key": a ':' in a name makes "[a:b] c" and "[a]
+		 * b:c" the same. */
 		scan_error(s, line, "name in section header [%.*s] contains ':'", (int)ilen, in);
 		return;
 	}
@@ -640,18 +658,21 @@ static void scan_header(struct scan *s, unsigned line, const char *t, size_t n)
 		r = pns_parse_id(num, &id);
 		if (r < 0) {
 			scan_error(s, line,
-				"invalid %s in section header [%.*s] (expected a plain decimal number below 4294967295)",
+				"invalid %s in section header [%.*s] (expected a plain decimal "
+				"number below 4294967295)",
 				kind == SECTION_UID ? "uid" : "gid", (int)ilen, in);
 			return;
 		}
 		name = NULL;
 		name_len = 0;
 	} else if (name_len > SECTION_NAME_MAX) {
-		scan_error(s, line, "name in section header is longer than %d bytes", SECTION_NAME_MAX);
+		scan_error(s, line, "name in section header is longer than %d bytes",
+			SECTION_NAME_MAX);
 		return;
 	}
 
-	/* The newest section with this key comes first in its chain: if it is in this file, it is a duplicate. */
+	/* The newest section with this key comes first in its chain: if it is in this file, it is a
+	 * duplicate. */
 	dup = section_lookup(s->p, kind, name, name_len, id);
 	if (dup && s->p->sections[dup - 1].file == s->file) {
 		scan_error(s, line, "duplicate section [%.*s] (first at line %u)", (int)ilen, in,
@@ -660,16 +681,16 @@ static void scan_header(struct scan *s, unsigned line, const char *t, size_t n)
 	}
 
 	r = section_add(s->p, &(struct section){
-					.kind = kind,
-					.id = id,
-					.name = name,
-					.name_len = name_len,
-					.file = s->file,
-					.line = line,
-					.hdr_off = (size_t)(in - s->buf),
-					.hdr_len = ilen,
-					.first_entry = s->p->n_entries,
-				});
+				      .kind = kind,
+				      .id = id,
+				      .name = name,
+				      .name_len = name_len,
+				      .file = s->file,
+				      .line = line,
+				      .hdr_off = (size_t)(in - s->buf),
+				      .hdr_len = ilen,
+				      .first_entry = s->p->n_entries,
+			      });
 	if (r < 0) {
 		scan_oom(s, r);
 		return;
@@ -682,7 +703,7 @@ static void scan_key(struct scan *s, unsigned line, const char *t, size_t n)
 {
 	const char *eq = memchr(t, '=', n), *end = t + n, *v, *vend;
 	char value[LINE_BYTES_MAX + 1], msg[LINE_BYTES_MAX + 256];
-	struct entry e = { .line = line, .file = s->file };
+	struct entry e = {.line = line, .file = s->file};
 	size_t klen;
 	int k = -1, r;
 
@@ -769,7 +790,8 @@ static void scan_key(struct scan *s, unsigned line, const char *t, size_t n)
 
 		for (size_t i = sec->first_entry; i < sec->first_entry + sec->n_entries; i++)
 			if (s->p->entries[i].key == e.key) {
-				scan_error(s, line, "duplicate key '%s' in [%.*s] (first at line %u)",
+				scan_error(s, line,
+					"duplicate key '%s' in [%.*s] (first at line %u)",
 					key_names[k], (int)sec->hdr_len, s->buf + sec->hdr_off,
 					s->p->entries[i].line);
 				return;
@@ -791,9 +813,11 @@ static void scan_line(struct scan *s, unsigned line, const char *t, size_t n)
 		n--;
 	if (n == 0)
 		return;
-	/* iniparser joins a line ending in '\' (after trailing blanks) with the next, even a comment. */
+	/* iniparser joins a line ending in '\' (after trailing blanks) with the next, even a
+	 * comment. */
 	if (t[n - 1] == '\\') {
-		scan_error(s, line, "line ends with a backslash (continuation lines are not supported)");
+		scan_error(s, line,
+			"line ends with a backslash (continuation lines are not supported)");
 		return;
 	}
 	if (t[0] == '#' || t[0] == ';')
@@ -834,7 +858,9 @@ static void scan_file(struct scan *s)
 			if (c == '\0')
 				scan_error(s, line, "NUL byte in line");
 			else if (c == '\r')
-				scan_error(s, line, "carriage return in line (DOS line endings are not supported)");
+				scan_error(s, line,
+					"carriage return in line (DOS line endings are not "
+					"supported)");
 			else if ((c < 0x20 && c != '\t') || c == 0x7f)
 				scan_error(s, line, "control character 0x%02x in line", c);
 			else
@@ -908,14 +934,16 @@ static void crosscheck(struct scan *s)
 	iniparser_set_error_callback(silent_error_callback);
 	d = iniparser_load(path);
 	if (!d) {
-		/* Never an empty policy: out of memory, no /proc, or a disagreement with our scanner. */
+		/* Never an empty policy: out of memory, no /proc, or a disagreement with our
+		 * scanner. */
 		s->sys_error = -EIO;
 		(void)pns_diag_add(s->diags, s->path, 0,
 			"iniparser failed to read this file (out of memory or /proc not mounted?)");
 		return;
 	}
 
-	/* iniparser_getnsec() skips names with a ':', which is all of ours but [default]: count by hand. */
+	/* iniparser_getnsec() skips names with a ':', which is all of ours but [default]: count by
+	 * hand. */
 	for (ssize_t i = 0; i < d->size; i++) {
 		if (!d->key[i])
 			continue;
@@ -925,9 +953,10 @@ static void crosscheck(struct scan *s)
 			n_sections++;
 	}
 	if (n_sections != s->p->n_sections - s->first_section ||
-			n_keys != s->p->n_entries - s->first_entry) {
+		n_keys != s->p->n_entries - s->first_entry) {
 		scan_error(s, 0,
-			"iniparser read this file differently: %zu sections and %zu keys instead of %zu and %zu",
+			"iniparser read this file differently: %zu sections and %zu keys instead "
+			"of %zu and %zu",
 			n_sections, n_keys, s->p->n_sections - s->first_section,
 			s->p->n_entries - s->first_entry);
 		return;
@@ -937,7 +966,8 @@ static void crosscheck(struct scan *s)
 		const struct section *sec = &s->p->sections[i];
 
 		snprintf(key, sizeof(key), "%.*s", (int)sec->hdr_len, s->buf + sec->hdr_off);
-		/* A section is stored with a NULL value; "missing" means iniparser has no such name. */
+		/* A section is stored with a NULL value; "missing" means iniparser has no such
+		 * name. */
 		if (iniparser_getstring(d, key, missing) != NULL)
 			scan_error(s, sec->line,
 				"iniparser read this file differently: no section [%s]", key);
@@ -949,20 +979,25 @@ static void crosscheck(struct scan *s)
 			snprintf(key, sizeof(key), "%.*s:%s", (int)sec->hdr_len,
 				s->buf + sec->hdr_off, key_names[e->key]);
 			v = iniparser_getstring(d, key, NULL);
-			if (!v || strlen(v) != e->val_len || memcmp(v, s->buf + e->val_off, e->val_len) != 0)
+			if (!v || strlen(v) != e->val_len ||
+				memcmp(v, s->buf + e->val_off, e->val_len) != 0)
 				scan_error(s, e->line,
-					"iniparser read this file differently: %s is '%s', not '%.*s'",
-					key, v ? v : "(missing)", (int)e->val_len, s->buf + e->val_off);
+					"iniparser read this file differently: %s is '%s', not "
+					"'%.*s'",
+					key, v ? v : "(missing)", (int)e->val_len,
+					s->buf + e->val_off);
 		}
 	}
 }
 
 /* The file is accepted: make names and strings C strings in place. */
-static void finalize_file(struct pns_policy *p, size_t file, size_t first_section, size_t first_entry)
+static void finalize_file(
+	struct pns_policy *p, size_t file, size_t first_section, size_t first_entry)
 {
 	char *buf = p->files[file].buf;
 
-	/* Each token is followed by a byte that belongs to no token (']', a quote, a blank, ';', '#', '\n' or the final NUL). */
+	/* Each token is followed by a byte that belongs to no token (']', a quote, a blank, ';',
+	 * '#', '\n' or the final NUL). */
 	for (size_t i = first_section; i < p->n_sections; i++) {
 		struct section *sec = &p->sections[i];
 
@@ -1045,8 +1080,8 @@ static bool trusted_dir(struct load *L, int fd, const char *display)
  * telling whether every directory passed; -ENOENT if a directory is
  * missing; another -errno (already reported) otherwise.
  */
-static int open_parent(struct load *L, const char *path, const char **ret_base, int *ret_fd,
-		bool *ret_trusted)
+static int open_parent(
+	struct load *L, const char *path, const char **ret_base, int *ret_fd, bool *ret_trusted)
 {
 	_cleanup_free_ char *dir = NULL, *display = NULL;
 	_cleanup_close_ int fd = -1;
@@ -1097,8 +1132,10 @@ static int open_parent(struct load *L, const char *path, const char **ret_base, 
 		strcat(display, "/");
 		strcat(display, comp);
 		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0)
-			return problem(L, path, -EINVAL, "the policy path must not contain '.' or '..'");
-		/* O_PATH|O_NOFOLLOW|O_DIRECTORY: a symlink fails with ENOTDIR instead of being followed. */
+			return problem(
+				L, path, -EINVAL, "the policy path must not contain '.' or '..'");
+		/* O_PATH|O_NOFOLLOW|O_DIRECTORY: a symlink fails with ENOTDIR instead of being
+		 * followed. */
 		nfd = openat(fd, comp, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
 		if (nfd < 0) {
 			struct stat st;
@@ -1107,7 +1144,8 @@ static int open_parent(struct load *L, const char *path, const char **ret_base, 
 				return -ENOENT;
 			if (errno == ENOTDIR && fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) >= 0)
 				return problem(L, display, -EINVAL,
-					"%s; every directory above a policy file must be a real directory",
+					"%s; every directory above a policy file must be a real "
+					"directory",
 					describe_type(st.st_mode));
 			return problem(L, display, negative_errno(), "cannot open directory: %m");
 		}
@@ -1127,8 +1165,8 @@ static int open_parent(struct load *L, const char *path, const char **ret_base, 
  * the caller decides whether that is a problem), or another -errno
  * (reported). *ret_st is the file's stat.
  */
-static int open_policy_file(struct load *L, int dir_fd, const char *name, const char *display,
-		struct stat *ret_st)
+static int open_policy_file(
+	struct load *L, int dir_fd, const char *name, const char *display, struct stat *ret_st)
 {
 	_cleanup_close_ int pfd = -1, fd = -1;
 	struct stat pst, st;
@@ -1148,13 +1186,15 @@ static int open_policy_file(struct load *L, int dir_fd, const char *name, const 
 	if (fstat(pfd, &pst) < 0)
 		return problem(L, display, negative_errno(), "cannot stat: %m");
 	if (!S_ISREG(pst.st_mode))
-		return problem(L, display, -EINVAL, "%s, not a regular file", describe_type(pst.st_mode));
+		return problem(
+			L, display, -EINVAL, "%s, not a regular file", describe_type(pst.st_mode));
 
 	/* O_NONBLOCK: should a FIFO be swapped in between, it still cannot block. */
 	fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		if (errno == ELOOP)
-			return problem(L, display, -EINVAL, "is a symbolic link, not a regular file");
+			return problem(
+				L, display, -EINVAL, "is a symbolic link, not a regular file");
 		return problem(L, display, negative_errno(), "cannot open: %m");
 	}
 	if (fstat(fd, &st) < 0)
@@ -1169,7 +1209,8 @@ static int open_policy_file(struct load *L, int dir_fd, const char *name, const 
 			ok = false;
 		}
 		if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-			problem(L, display, -EINVAL, "file is writable by group or others (mode %04o)",
+			problem(L, display, -EINVAL,
+				"file is writable by group or others (mode %04o)",
 				(unsigned)(st.st_mode & 07777));
 			ok = false;
 		}
@@ -1232,7 +1273,8 @@ static int read_all(int fd, const struct stat *st, char **ret, size_t *ret_size)
  * Load one file. trusted: its directories passed the checks; if not, the
  * file is still opened and checked, to report everything, but not read.
  */
-static int load_file(struct load *L, int dir_fd, const char *name, const char *display, bool trusted)
+static int load_file(
+	struct load *L, int dir_fd, const char *name, const char *display, bool trusted)
 {
 	struct pns_policy *p = L->p;
 	_cleanup_close_ int fd = -1;
@@ -1250,7 +1292,8 @@ static int load_file(struct load *L, int dir_fd, const char *name, const char *d
 
 	r = read_all(fd, &st, &buf, &size);
 	if (r == -EFBIG)
-		return problem(L, display, -EINVAL, "file is larger than %zu MiB", POLICY_FILE_MAX >> 20);
+		return problem(
+			L, display, -EINVAL, "file is larger than %zu MiB", POLICY_FILE_MAX >> 20);
 	if (r < 0) {
 		errno = -r;
 		return problem(L, display, r, "cannot read: %m");
@@ -1266,7 +1309,8 @@ static int load_file(struct load *L, int dir_fd, const char *name, const char *d
 			return problem(L, display, -ENOMEM, "out of memory");
 		p->files = q;
 	}
-	p->files[p->n_files] = (struct policy_file){ .path = TAKE_PTR(path), .buf = TAKE_PTR(buf), .size = size };
+	p->files[p->n_files] =
+		(struct policy_file){.path = TAKE_PTR(path), .buf = TAKE_PTR(buf), .size = size};
 
 	s = (struct scan){
 		.p = p,
@@ -1317,8 +1361,8 @@ static void name_list_clear(struct name_list *l)
 }
 
 /* base.d/ *.conf in strcmp() order; a missing directory means no drop-ins. */
-static void load_dropins(struct load *L, int dir_fd, const char *base, const char *main_display,
-		bool trusted)
+static void load_dropins(
+	struct load *L, int dir_fd, const char *base, const char *main_display, bool trusted)
 {
 	_cleanup_free_ char *name = NULL, *display = NULL;
 	_cleanup_(name_list_clear) struct name_list list = {};
@@ -1344,8 +1388,9 @@ static void load_dropins(struct load *L, int dir_fd, const char *base, const cha
 		if (errno == ENOENT)
 			return;
 		if ((errno == ENOTDIR || errno == ELOOP) &&
-				fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) >= 0) {
-			problem(L, display, -EINVAL, "%s, not a directory", describe_type(st.st_mode));
+			fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) >= 0) {
+			problem(L, display, -EINVAL, "%s, not a directory",
+				describe_type(st.st_mode));
 			return;
 		}
 		problem(L, display, negative_errno(), "cannot open directory: %m");
@@ -1373,7 +1418,8 @@ static void load_dropins(struct load *L, int dir_fd, const char *base, const cha
 			}
 			break;
 		}
-		/* Like the shell's *.conf: hidden files (editor and package manager leftovers) do not count. */
+		/* Like the shell's *.conf: hidden files (editor and package manager leftovers) do
+		 * not count. */
 		len = strlen(de->d_name);
 		if (de->d_name[0] == '.' || len <= 5 || strcmp(de->d_name + len - 5, ".conf") != 0)
 			continue;
@@ -1412,11 +1458,11 @@ static void load_dropins(struct load *L, int dir_fd, const char *base, const cha
 }
 
 int pns_policy_load(const char *main_path, bool require_root_owned, struct pns_policy **ret,
-		struct pns_diag_list *diags)
+	struct pns_diag_list *diags)
 {
 	_cleanup_(pns_policy_freep) struct pns_policy *p = NULL;
 	_cleanup_close_ int dir_fd = -1;
-	struct load L = { .diags = diags, .require_root_owned = require_root_owned };
+	struct load L = {.diags = diags, .require_root_owned = require_root_owned};
 	const char *base = NULL;
 	bool trusted = false;
 	int r;
@@ -1500,8 +1546,8 @@ static void consider(const struct pns_policy *p, size_t head, size_t best[_PNS_K
 	}
 }
 
-void pns_policy_resolve(const struct pns_policy *p, const struct pns_identity *id,
-		struct pns_settings *ret)
+void pns_policy_resolve(
+	const struct pns_policy *p, const struct pns_identity *id, struct pns_settings *ret)
 {
 	size_t best[_TIER_MAX][_PNS_KEY_MAX] = {};
 	struct pns_settings s;
@@ -1523,7 +1569,8 @@ void pns_policy_resolve(const struct pns_policy *p, const struct pns_identity *i
 		const char *g = id->group_names ? id->group_names[i] : NULL;
 
 		if (id->groups)
-			consider(p, section_lookup(p, SECTION_GID, NULL, 0, (uint32_t)id->groups[i]),
+			consider(p,
+				section_lookup(p, SECTION_GID, NULL, 0, (uint32_t)id->groups[i]),
 				best[TIER_GROUP]);
 		if (g && !has_upper(g, strlen(g)))
 			consider(p, section_lookup(p, SECTION_GROUP, g, strlen(g), 0),
@@ -1579,7 +1626,7 @@ void pns_policy_resolve(const struct pns_policy *p, const struct pns_identity *i
 		default:
 			continue;
 		}
-		s.origin[k] = (struct pns_origin){ .file = p->files[e->file].path, .line = e->line };
+		s.origin[k] = (struct pns_origin){.file = p->files[e->file].path, .line = e->line};
 	}
 	*ret = s;
 }
@@ -1590,7 +1637,7 @@ void pns_settings_builtin(struct pns_settings *ret)
 		.isolate = false,
 		.namespaces = PNS_NS_MOUNT | PNS_NS_IPC | PNS_NS_UTS,
 		.tmp = PNS_TMP_TMPFS,
-		.tmp_size = { .value = 25, .percent = true },
+		.tmp_size = {.value = 25, .percent = true},
 		.tmp_inodes = 0,
 		.var_tmp = PNS_TMP_NONE,
 		.shm = PNS_SHM_AUTO,
@@ -1635,10 +1682,10 @@ int pns_settings_format(const struct pns_settings *s, enum pns_key k, char *buf,
 			unsigned bit;
 			const char *word;
 		} ns[] = {
-			{ PNS_NS_MOUNT, "mount" },
-			{ PNS_NS_IPC, "ipc" },
-			{ PNS_NS_UTS, "uts" },
-			{ PNS_NS_USER, "user" },
+			{PNS_NS_MOUNT, "mount"},
+			{PNS_NS_IPC, "ipc"},
+			{PNS_NS_UTS, "uts"},
+			{PNS_NS_USER, "user"},
 		};
 
 		tmp[0] = '\0';
@@ -1689,8 +1736,9 @@ int pns_settings_format(const struct pns_settings *s, enum pns_key k, char *buf,
 			 * namespace but needs a mount namespace to live in (as
 			 * common/plan.c builds it).
 			 */
-			v = (s->namespaces & PNS_NS_IPC) && (s->namespaces & PNS_NS_MOUNT) ? "private"
-												: "shared";
+			v = (s->namespaces & PNS_NS_IPC) && (s->namespaces & PNS_NS_MOUNT)
+				    ? "private"
+				    : "shared";
 			break;
 		case PNS_SHM_PRIVATE:
 			v = "private";
@@ -1704,10 +1752,12 @@ int pns_settings_format(const struct pns_settings *s, enum pns_key k, char *buf,
 		v = s->hostname[0] ? s->hostname : "(unchanged)";
 		break;
 	case PNS_KEY_SHARE:
-		v = s->share == PNS_SHARE_USER ? "user" : s->share == PNS_SHARE_SESSION ? "session" : NULL;
+		v = s->share == PNS_SHARE_USER	    ? "user"
+		    : s->share == PNS_SHARE_SESSION ? "session"
+						    : NULL;
 		break;
 	case PNS_KEY_USERNS_MAP:
-		v = s->userns_map == PNS_USERNS_MAP_SELF	? "self"
+		v = s->userns_map == PNS_USERNS_MAP_SELF    ? "self"
 		    : s->userns_map == PNS_USERNS_MAP_SUBID ? "subid"
 							    : NULL;
 		break;

@@ -97,7 +97,8 @@ static void die(const char *what, const struct pns_diag_list *d)
 }
 
 /* All keys formatted, plus origins: two resolutions compare equal through this. */
-static void describe(const struct pns_policy *p, const struct pns_settings *s, char *buf, size_t size)
+static void describe(
+	const struct pns_policy *p, const struct pns_settings *s, char *buf, size_t size)
 {
 	size_t n = 0;
 
@@ -143,11 +144,11 @@ static void check_settings(const struct pns_settings *s, const struct pns_identi
 
 static void resolve_all(const struct pns_policy *p)
 {
-	static const gid_t groups[] = { 0, 100, 1000, 4242, 65534 };
-	static const char *const group_names[] = { "root", "users", "staff", NULL, "Wheel" };
+	static const gid_t groups[] = {0, 100, 1000, 4242, 65534};
+	static const char *const group_names[] = {"root", "users", "staff", NULL, "Wheel"};
 	static char long_name[301];
-	const char *names[] = { "alice", "Alice", "bob:isolate", "x:y", "bob", "default",
-		"user:alice", "", long_name, NULL };
+	const char *names[] = {"alice", "Alice", "bob:isolate", "x:y", "bob", "default",
+		"user:alice", "", long_name, NULL};
 	static char a[4096], b[4096];
 	struct pns_settings s, t;
 
@@ -183,7 +184,8 @@ static void resolve_all(const struct pns_policy *p)
 				pns_policy_resolve(p, &anon, &t);
 				describe(p, &t, b, sizeof(b));
 				if (strcmp(a, b) != 0) {
-					fprintf(stderr, "name %s:\n%s\nno name:\n%s", names[i], a, b);
+					fprintf(stderr, "name %s:\n%s\nno name:\n%s", names[i], a,
+						b);
 					die("a name no header can hold matched a section", NULL);
 				}
 			}
@@ -239,8 +241,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				die("a diagnostic without file or message", &diags);
 			/* As a prefix: other messages quote the input, which may say anything. */
 			if (strncmp(diags.items[i].message, "iniparser read ", 15) == 0 ||
-					strncmp(diags.items[i].message, "iniparser failed", 16) == 0)
-				die("the scanner accepted what iniparser reads differently", &diags);
+				strncmp(diags.items[i].message, "iniparser failed", 16) == 0)
+				die("the scanner accepted what iniparser reads differently",
+					&diags);
 		}
 	}
 	pns_diag_list_clear(&diags);

@@ -104,7 +104,8 @@ static int replay_path(const char *path, unsigned *count, unsigned *failed)
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		if (n == alloc) {
-			char **q = realloc(names, (alloc = alloc ? alloc * 2 : 64) * sizeof(char *));
+			char **q =
+				realloc(names, (alloc = alloc ? alloc * 2 : 64) * sizeof(char *));
 
 			if (!q)
 				goto oom;

@@ -114,7 +114,8 @@ static void print_diags(const struct pns_diag_list *d)
 }
 
 /* Is there a diag for file (NULL: any) at line (-1: any) whose message contains fragment? */
-static bool has_diag(const struct pns_diag_list *d, const char *file, int line, const char *fragment)
+static bool has_diag(
+	const struct pns_diag_list *d, const char *file, int line, const char *fragment)
 {
 	for (size_t i = 0; i < d->n; i++) {
 		const struct pns_diag *g = &d->items[i];
@@ -131,7 +132,7 @@ static bool has_diag(const struct pns_diag_list *d, const char *file, int line, 
 
 /* Load and expect failure with a diag (file, line, fragment); *ret must stay untouched. */
 static void expect_refused(const char *path, bool root, int expected_r, const char *diag_file,
-		int line, const char *fragment, const char *what)
+	int line, const char *fragment, const char *what)
 {
 	struct pns_diag_list d = {};
 	struct pns_policy *p = UNTOUCHED;
@@ -139,7 +140,8 @@ static void expect_refused(const char *path, bool root, int expected_r, const ch
 
 	r = pns_policy_load(path, root, &p, &d);
 	if (r != expected_r || p != UNTOUCHED || !has_diag(&d, diag_file, line, fragment)) {
-		print_message("%s: load = %d (expected %d), expected a diag %s:%d containing \"%s\"\n",
+		print_message(
+			"%s: load = %d (expected %d), expected a diag %s:%d containing \"%s\"\n",
 			what, r, expected_r, diag_file ? diag_file : "*", line, fragment);
 		print_diags(&d);
 		pns_diag_list_clear(&d);
@@ -166,7 +168,7 @@ static struct pns_policy *expect_loaded(const char *path, bool root, const char 
 }
 
 static struct pns_identity ident(const char *name, uid_t uid, gid_t gid, const gid_t *groups,
-		const char *const *names, size_t n)
+	const char *const *names, size_t n)
 {
 	return (struct pns_identity){
 		.name = name,
@@ -179,7 +181,9 @@ static struct pns_identity ident(const char *name, uid_t uid, gid_t gid, const g
 }
 
 static const struct pns_identity nobody_special = {
-	.name = "nobody-special", .uid = 4242, .gid = 4242,
+	.name = "nobody-special",
+	.uid = 4242,
+	.gid = 4242,
 };
 
 static void format_or_fail(const struct pns_settings *s, enum pns_key k, char *buf, size_t size)
@@ -190,8 +194,8 @@ static void format_or_fail(const struct pns_settings *s, enum pns_key k, char *b
 		fail_msg("pns_settings_format(%s) = %d", pns_key_name(k), r);
 }
 
-static void assert_origin(const struct pns_settings *s, enum pns_key k, const char *file,
-		unsigned line)
+static void assert_origin(
+	const struct pns_settings *s, enum pns_key k, const char *file, unsigned line)
 {
 	const struct pns_origin *o = &s->origin[k];
 
@@ -236,8 +240,8 @@ static const char spec_example[] = "[default]\n"
 static void test_spec_example(void **state)
 {
 	struct fixture *f = *state;
-	static const gid_t students[] = { 100, 2000 };
-	static const char *const student_names[] = { "users", "students" };
+	static const gid_t students[] = {100, 2000};
+	static const char *const student_names[] = {"users", "students"};
 	struct pns_identity id;
 	struct pns_policy *p;
 	struct pns_settings s;
@@ -296,109 +300,135 @@ struct bad_row {
 
 static const struct bad_row bad_rows[] = {
 	/* Catalogue 20: CVE-2023-33461, a section named like a key. */
-	{ "cve-2023-33461", "[default]\nisolate = yes\n[bob:isolate]\n", 0, 3, "unknown section [bob:isolate]" },
-	{ "cve-2023-33461 user", "[user:bob:isolate]\nisolate = yes\n", 0, 1, "contains ':'" },
-	{ "cve-2023-33461 default", "[default:isolate]\n", 0, 1, "unknown section" },
+	{"cve-2023-33461", "[default]\nisolate = yes\n[bob:isolate]\n", 0, 3,
+		"unknown section [bob:isolate]"},
+	{"cve-2023-33461 user", "[user:bob:isolate]\nisolate = yes\n", 0, 1, "contains ':'"},
+	{"cve-2023-33461 default", "[default:isolate]\n", 0, 1, "unknown section"},
 	/* Catalogue 21: case folding and key collisions. */
-	{ "upper-case section", "[Alice]\nisolate = yes\n", 0, 1, "upper-case" },
-	{ "upper-case user", "[user:alice]\nisolate = no\n[user:Alice]\nisolate = yes\n", 0, 3, "upper-case" },
-	{ "upper-case default", "[DEFAULT]\n", 0, 1, "upper-case" },
-	{ "colon in key", "[default]\nisolate = yes\n[user:a]\nb:c = yes\n", 0, 4, "contains ':'" },
-	{ "colon in key 2", "[user:a]\nisolate:x = yes\n", 0, 2, "contains ':'" },
-	{ "empty header", "[default]\nisolate = yes\n[]\nisolate = no\n", 0, 3, "empty section header" },
-	{ "empty header first", "[]\n", 0, 1, "empty section header" },
-	{ "unclosed header", "[default\nisolate = yes\n", 0, 1, "malformed section header" },
-	{ "header with comment", "[default] ; main\n", 0, 1, "malformed section header" },
-	{ "header with trailing ]", "[user:a]b]\n", 0, 1, "malformed section header" },
-	{ "header with [", "[[default]\n", 0, 1, "malformed section header" },
-	{ "header = value", "[default] = yes\n", 0, 1, "malformed section header" },
-	{ "blank in header", "[ default ]\n", 0, 1, "whitespace in section header" },
-	{ "blank in name", "[user:a b]\n", 0, 1, "whitespace in section header" },
-	{ "duplicate default", "[default]\nisolate = yes\n\n[default]\nisolate = no\n", 0, 4, "duplicate section [default] (first at line 1)" },
-	{ "duplicate user", "[user:a]\nisolate = yes\n[uid:1]\n[user:a]\n", 0, 4, "duplicate section [user:a] (first at line 1)" },
-	{ "duplicate uid", "[uid:7]\n[gid:7]\n[uid:7]\n", 0, 3, "duplicate section [uid:7] (first at line 1)" },
-	{ "duplicate key", "[default]\nisolate = yes\ntmp = none\nisolate = no\n", 0, 4, "duplicate key 'isolate' in [default] (first at line 2)" },
-	{ "unknown section", "[users:bob]\n", 0, 1, "unknown section [users:bob]" },
-	{ "unknown section 2", "[global]\n", 0, 1, "unknown section" },
-	{ "empty user name", "[user:]\n", 0, 1, "unknown section" },
-	{ "empty group name", "[group:]\n", 0, 1, "unknown section" },
-	{ "user name too long", "[user:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]\n", 0, 1, "longer than 256 bytes" },
+	{"upper-case section", "[Alice]\nisolate = yes\n", 0, 1, "upper-case"},
+	{"upper-case user", "[user:alice]\nisolate = no\n[user:Alice]\nisolate = yes\n", 0, 3,
+		"upper-case"},
+	{"upper-case default", "[DEFAULT]\n", 0, 1, "upper-case"},
+	{"colon in key", "[default]\nisolate = yes\n[user:a]\nb:c = yes\n", 0, 4, "contains ':'"},
+	{"colon in key 2", "[user:a]\nisolate:x = yes\n", 0, 2, "contains ':'"},
+	{"empty header", "[default]\nisolate = yes\n[]\nisolate = no\n", 0, 3,
+		"empty section header"},
+	{"empty header first", "[]\n", 0, 1, "empty section header"},
+	{"unclosed header", "[default\nisolate = yes\n", 0, 1, "malformed section header"},
+	{"header with comment", "[default] ; main\n", 0, 1, "malformed section header"},
+	{"header with trailing ]", "[user:a]b]\n", 0, 1, "malformed section header"},
+	{"header with [", "[[default]\n", 0, 1, "malformed section header"},
+	{"header = value", "[default] = yes\n", 0, 1, "malformed section header"},
+	{"blank in header", "[ default ]\n", 0, 1, "whitespace in section header"},
+	{"blank in name", "[user:a b]\n", 0, 1, "whitespace in section header"},
+	{"duplicate default", "[default]\nisolate = yes\n\n[default]\nisolate = no\n", 0, 4,
+		"duplicate section [default] (first at line 1)"},
+	{"duplicate user", "[user:a]\nisolate = yes\n[uid:1]\n[user:a]\n", 0, 4,
+		"duplicate section [user:a] (first at line 1)"},
+	{"duplicate uid", "[uid:7]\n[gid:7]\n[uid:7]\n", 0, 3,
+		"duplicate section [uid:7] (first at line 1)"},
+	{"duplicate key", "[default]\nisolate = yes\ntmp = none\nisolate = no\n", 0, 4,
+		"duplicate key 'isolate' in [default] (first at line 2)"},
+	{"unknown section", "[users:bob]\n", 0, 1, "unknown section [users:bob]"},
+	{"unknown section 2", "[global]\n", 0, 1, "unknown section"},
+	{"empty user name", "[user:]\n", 0, 1, "unknown section"},
+	{"empty group name", "[group:]\n", 0, 1, "unknown section"},
+	{"user name too long",
+		"[user:"
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aaaaaaaaaaaaaaaaaaa]\n",
+		0, 1, "longer than 256 bytes"},
 	/* Catalogue 22: ids as strtol() reads them. */
-	{ "uid 100M", "[uid:100M]\n", 0, 1, "upper-case" },
-	{ "uid 100m", "[uid:100m]\n", 0, 1, "invalid uid" },
-	{ "uid hex", "[uid:0x10]\n", 0, 1, "invalid uid" },
-	{ "uid octal", "[uid:010]\n", 0, 1, "invalid uid" },
-	{ "uid negative", "[uid:-1]\n", 0, 1, "invalid uid" },
-	{ "uid wraps to 0", "[uid:4294967296]\n", 0, 1, "invalid uid" },
-	{ "uid -1", "[uid:4294967295]\n", 0, 1, "invalid uid" },
-	{ "uid empty", "[uid:]\n", 0, 1, "unknown section" },
-	{ "gid name", "[gid:staff]\n", 0, 1, "invalid gid" },
+	{"uid 100M", "[uid:100M]\n", 0, 1, "upper-case"},
+	{"uid 100m", "[uid:100m]\n", 0, 1, "invalid uid"},
+	{"uid hex", "[uid:0x10]\n", 0, 1, "invalid uid"},
+	{"uid octal", "[uid:010]\n", 0, 1, "invalid uid"},
+	{"uid negative", "[uid:-1]\n", 0, 1, "invalid uid"},
+	{"uid wraps to 0", "[uid:4294967296]\n", 0, 1, "invalid uid"},
+	{"uid -1", "[uid:4294967295]\n", 0, 1, "invalid uid"},
+	{"uid empty", "[uid:]\n", 0, 1, "unknown section"},
+	{"gid name", "[gid:staff]\n", 0, 1, "invalid gid"},
 	/* Catalogue 23: whole-file failures. */
-	{ "BOM", "\xef\xbb\xbf[default]\nisolate = yes\n", 0, 1, "byte order mark" },
-	{ "NUL", BIN("[default]\nisolate = yes\0\nisolate = no\n"), 2, "NUL byte" },
-	{ "NUL alone", BIN("[default]\n\0\n"), 2, "NUL byte" },
-	{ "NUL in header", BIN("[user:a\0b]\n"), 1, "NUL byte" },
-	{ "carriage return", "[default]\r\nisolate = yes\r\n", 0, 1, "carriage return" },
-	{ "control character", "[default]\nisolate = yes\x0b\n", 0, 2, "control character 0x0b" },
-	{ "form feed", "[default]\n\f\n", 0, 2, "control character 0x0c" },
-	{ "DEL", "[default]\nisolate = yes\x7f\n", 0, 2, "control character 0x7f" },
-	{ "continuation", "[default]\nhostname = a\\\n-b\n", 0, 2, "backslash" },
-	{ "continuation blank", "[default]\nisolate = no \\  \nisolate = yes\n", 0, 2, "backslash" },
-	{ "continuation comment", "[default]\n# a comment \\\nisolate = yes\n", 0, 2, "backslash" },
-	{ "key outside section", "isolate = yes\n[default]\n", 0, 1, "outside a section" },
-	{ "key outside section after comment", "# policy\n\ntmp = none\n", 0, 3, "outside a section" },
-	{ "unknown key", "[default]\nisolated = yes\n", 0, 2, "unknown key 'isolated'" },
-	{ "unknown key 2", "[default]\ntmp size = 1G\n", 0, 2, "unknown key 'tmp size'" },
-	{ "upper-case key", "[default]\nIsolate = yes\n", 0, 2, "key 'Isolate' has upper-case" },
-	{ "no equals", "[default]\nisolate\n", 0, 2, "expected 'key = value'" },
-	{ "no key", "[default]\n= yes\n", 0, 2, "missing key" },
-	{ "lone char at end", "[default]\nisolate = yes\nx", 0, 3, "expected 'key = value'" },
-	{ "empty value", "[default]\nisolate =\n", 0, 2, "isolate: empty value" },
-	{ "empty value blank", "[default]\nisolate =   \n", 0, 2, "isolate: empty value" },
-	{ "empty quoted value", "[default]\nisolate = \"\"\n", 0, 2, "isolate: empty value" },
-	{ "empty single-quoted value", "[default]\nshm = ''\n", 0, 2, "shm: empty value" },
-	{ "empty value comment", "[default]\ntmp = ; none\n", 0, 2, "tmp: empty value" },
-	{ "empty value hash", "[default]\ntmp =# none\n", 0, 2, "tmp: empty value" },
-	{ "unterminated quote", "[default]\nisolate = \"yes\n", 0, 2, "unterminated quoted value" },
-	{ "mismatched quotes", "[default]\nisolate = \"yes'\n", 0, 2, "unterminated quoted value" },
-	{ "text after quote", "[default]\nisolate = \"yes\" no\n", 0, 2, "after the closing quote" },
+	{"BOM", "\xef\xbb\xbf[default]\nisolate = yes\n", 0, 1, "byte order mark"},
+	{"NUL", BIN("[default]\nisolate = yes\0\nisolate = no\n"), 2, "NUL byte"},
+	{"NUL alone", BIN("[default]\n\0\n"), 2, "NUL byte"},
+	{"NUL in header", BIN("[user:a\0b]\n"), 1, "NUL byte"},
+	{"carriage return", "[default]\r\nisolate = yes\r\n", 0, 1, "carriage return"},
+	{"control character", "[default]\nisolate = yes\x0b\n", 0, 2, "control character 0x0b"},
+	{"form feed", "[default]\n\f\n", 0, 2, "control character 0x0c"},
+	{"DEL", "[default]\nisolate = yes\x7f\n", 0, 2, "control character 0x7f"},
+	{"continuation", "[default]\nhostname = a\\\n-b\n", 0, 2, "backslash"},
+	{"continuation blank", "[default]\nisolate = no \\  \nisolate = yes\n", 0, 2, "backslash"},
+	{"continuation comment", "[default]\n# a comment \\\nisolate = yes\n", 0, 2, "backslash"},
+	{"key outside section", "isolate = yes\n[default]\n", 0, 1, "outside a section"},
+	{"key outside section after comment", "# policy\n\ntmp = none\n", 0, 3,
+		"outside a section"},
+	{"unknown key", "[default]\nisolated = yes\n", 0, 2, "unknown key 'isolated'"},
+	{"unknown key 2", "[default]\ntmp size = 1G\n", 0, 2, "unknown key 'tmp size'"},
+	{"upper-case key", "[default]\nIsolate = yes\n", 0, 2, "key 'Isolate' has upper-case"},
+	{"no equals", "[default]\nisolate\n", 0, 2, "expected 'key = value'"},
+	{"no key", "[default]\n= yes\n", 0, 2, "missing key"},
+	{"lone char at end", "[default]\nisolate = yes\nx", 0, 3, "expected 'key = value'"},
+	{"empty value", "[default]\nisolate =\n", 0, 2, "isolate: empty value"},
+	{"empty value blank", "[default]\nisolate =   \n", 0, 2, "isolate: empty value"},
+	{"empty quoted value", "[default]\nisolate = \"\"\n", 0, 2, "isolate: empty value"},
+	{"empty single-quoted value", "[default]\nshm = ''\n", 0, 2, "shm: empty value"},
+	{"empty value comment", "[default]\ntmp = ; none\n", 0, 2, "tmp: empty value"},
+	{"empty value hash", "[default]\ntmp =# none\n", 0, 2, "tmp: empty value"},
+	{"unterminated quote", "[default]\nisolate = \"yes\n", 0, 2, "unterminated quoted value"},
+	{"mismatched quotes", "[default]\nisolate = \"yes'\n", 0, 2, "unterminated quoted value"},
+	{"text after quote", "[default]\nisolate = \"yes\" no\n", 0, 2, "after the closing quote"},
 	/* Values. */
-	{ "isolate maybe", "[default]\nisolate = maybe\n", 0, 2, "isolate: invalid value 'maybe'" },
-	{ "isolate Yes", "[default]\nisolate = Yes\n", 0, 2, "isolate: invalid value 'Yes'" },
-	{ "isolate 2", "[default]\nisolate = 2\n", 0, 2, "isolate: invalid value '2'" },
-	{ "isolate quoted blank", "[default]\nisolate = \" yes\"\n", 0, 2, "isolate: invalid value ' yes'" },
-	{ "namespaces pid", "[default]\nnamespaces = mount pid\n", 0, 2, "'pid' is not supported yet" },
-	{ "namespaces net", "[default]\nnamespaces = net\n", 0, 2, "'net' is not supported yet" },
-	{ "namespaces twice", "[default]\nnamespaces = mount ipc mount\n", 0, 2, "'mount' is listed twice" },
-	{ "namespaces unknown", "[default]\nnamespaces = mount cgroup\n", 0, 2, "unknown namespace 'cgroup'" },
-	{ "namespaces comma", "[default]\nnamespaces = mount,ipc\n", 0, 2, "unknown namespace 'mount,ipc'" },
-	{ "namespaces upper", "[default]\nnamespaces = Mount\n", 0, 2, "unknown namespace 'Mount'" },
-	{ "tmp ramfs", "[default]\ntmp = ramfs\n", 0, 2, "tmp: invalid value 'ramfs'" },
-	{ "var_tmp yes", "[default]\nvar_tmp = yes\n", 0, 2, "var_tmp: invalid value 'yes'" },
-	{ "tmp_size 0", "[default]\ntmp_size = 0\n", 0, 2, "tmp_size: out-of-range value '0'" },
-	{ "tmp_size 0K", "[default]\ntmp_size = 0K\n", 0, 2, "tmp_size: out-of-range value '0K'" },
-	{ "tmp_size 0%", "[default]\ntmp_size = 0%\n", 0, 2, "tmp_size: out-of-range value '0%'" },
-	{ "tmp_size 101%", "[default]\ntmp_size = 101%\n", 0, 2, "tmp_size: out-of-range value '101%'" },
-	{ "tmp_size overflow", "[default]\ntmp_size = 17179869184G\n", 0, 2, "tmp_size: out-of-range" },
-	{ "tmp_size hex", "[default]\ntmp_size = 0x10\n", 0, 2, "tmp_size: invalid value '0x10'" },
-	{ "tmp_size octal", "[default]\ntmp_size = 010M\n", 0, 2, "tmp_size: invalid value '010M'" },
-	{ "tmp_size negative", "[default]\ntmp_size = -1\n", 0, 2, "tmp_size: invalid value '-1'" },
-	{ "tmp_size lower", "[default]\ntmp_size = 4g\n", 0, 2, "tmp_size: invalid value '4g'" },
-	{ "tmp_size T", "[default]\ntmp_size = 1T\n", 0, 2, "tmp_size: invalid value '1T'" },
-	{ "tmp_size abc", "[default]\ntmp_size = \"abc\"\n", 0, 2, "tmp_size: invalid value 'abc'" },
-	{ "tmp_inodes 0", "[default]\ntmp_inodes = 0\n", 0, 2, "tmp_inodes: out-of-range value '0'" },
-	{ "tmp_inodes 1K", "[default]\ntmp_inodes = 1K\n", 0, 2, "tmp_inodes: invalid value '1K'" },
-	{ "tmp_inodes overflow", "[default]\ntmp_inodes = 18446744073709551616\n", 0, 2, "tmp_inodes: out-of-range" },
-	{ "shm auto", "[default]\nshm = auto\n", 0, 2, "shm: invalid value 'auto'" },
-	{ "hostname escape", "[default]\nhostname = %x-box\n", 0, 2, "unknown escape '%x'" },
-	{ "hostname lone percent", "[default]\nhostname = box%\n", 0, 2, "'%' at the end" },
-	{ "hostname underscore", "[default]\nhostname = a_b\n", 0, 2, "character '_' is not allowed" },
-	{ "hostname quoted blank", "[default]\nhostname = \"a b\"\n", 0, 2, "character ' ' is not allowed" },
-	{ "hostname utf-8", "[default]\nhostname = h\xc3\xa9\n", 0, 2, "byte 0xc3 is not allowed" },
-	{ "share group", "[default]\nshare = group\n", 0, 2, "share: invalid value 'group'" },
-	{ "userns_map root", "[default]\nuserns_map = root\n", 0, 2, "userns_map: invalid value 'root'" },
-	{ "userns_fallback allow", "[default]\nuserns_fallback = allow\n", 0, 2, "userns_fallback: invalid value 'allow'" },
-	{ "bad value in bad section", "[foo]\nisolate = maybe\n", 0, 2, "isolate: invalid value" },
+	{"isolate maybe", "[default]\nisolate = maybe\n", 0, 2, "isolate: invalid value 'maybe'"},
+	{"isolate Yes", "[default]\nisolate = Yes\n", 0, 2, "isolate: invalid value 'Yes'"},
+	{"isolate 2", "[default]\nisolate = 2\n", 0, 2, "isolate: invalid value '2'"},
+	{"isolate quoted blank", "[default]\nisolate = \" yes\"\n", 0, 2,
+		"isolate: invalid value ' yes'"},
+	{"namespaces pid", "[default]\nnamespaces = mount pid\n", 0, 2,
+		"'pid' is not supported yet"},
+	{"namespaces net", "[default]\nnamespaces = net\n", 0, 2, "'net' is not supported yet"},
+	{"namespaces twice", "[default]\nnamespaces = mount ipc mount\n", 0, 2,
+		"'mount' is listed twice"},
+	{"namespaces unknown", "[default]\nnamespaces = mount cgroup\n", 0, 2,
+		"unknown namespace 'cgroup'"},
+	{"namespaces comma", "[default]\nnamespaces = mount,ipc\n", 0, 2,
+		"unknown namespace 'mount,ipc'"},
+	{"namespaces upper", "[default]\nnamespaces = Mount\n", 0, 2, "unknown namespace 'Mount'"},
+	{"tmp ramfs", "[default]\ntmp = ramfs\n", 0, 2, "tmp: invalid value 'ramfs'"},
+	{"var_tmp yes", "[default]\nvar_tmp = yes\n", 0, 2, "var_tmp: invalid value 'yes'"},
+	{"tmp_size 0", "[default]\ntmp_size = 0\n", 0, 2, "tmp_size: out-of-range value '0'"},
+	{"tmp_size 0K", "[default]\ntmp_size = 0K\n", 0, 2, "tmp_size: out-of-range value '0K'"},
+	{"tmp_size 0%", "[default]\ntmp_size = 0%\n", 0, 2, "tmp_size: out-of-range value '0%'"},
+	{"tmp_size 101%", "[default]\ntmp_size = 101%\n", 0, 2,
+		"tmp_size: out-of-range value '101%'"},
+	{"tmp_size overflow", "[default]\ntmp_size = 17179869184G\n", 0, 2,
+		"tmp_size: out-of-range"},
+	{"tmp_size hex", "[default]\ntmp_size = 0x10\n", 0, 2, "tmp_size: invalid value '0x10'"},
+	{"tmp_size octal", "[default]\ntmp_size = 010M\n", 0, 2, "tmp_size: invalid value '010M'"},
+	{"tmp_size negative", "[default]\ntmp_size = -1\n", 0, 2, "tmp_size: invalid value '-1'"},
+	{"tmp_size lower", "[default]\ntmp_size = 4g\n", 0, 2, "tmp_size: invalid value '4g'"},
+	{"tmp_size T", "[default]\ntmp_size = 1T\n", 0, 2, "tmp_size: invalid value '1T'"},
+	{"tmp_size abc", "[default]\ntmp_size = \"abc\"\n", 0, 2, "tmp_size: invalid value 'abc'"},
+	{"tmp_inodes 0", "[default]\ntmp_inodes = 0\n", 0, 2, "tmp_inodes: out-of-range value '0'"},
+	{"tmp_inodes 1K", "[default]\ntmp_inodes = 1K\n", 0, 2, "tmp_inodes: invalid value '1K'"},
+	{"tmp_inodes overflow", "[default]\ntmp_inodes = 18446744073709551616\n", 0, 2,
+		"tmp_inodes: out-of-range"},
+	{"shm auto", "[default]\nshm = auto\n", 0, 2, "shm: invalid value 'auto'"},
+	{"hostname escape", "[default]\nhostname = %x-box\n", 0, 2, "unknown escape '%x'"},
+	{"hostname lone percent", "[default]\nhostname = box%\n", 0, 2, "'%' at the end"},
+	{"hostname underscore", "[default]\nhostname = a_b\n", 0, 2,
+		"character '_' is not allowed"},
+	{"hostname quoted blank", "[default]\nhostname = \"a b\"\n", 0, 2,
+		"character ' ' is not allowed"},
+	{"hostname utf-8", "[default]\nhostname = h\xc3\xa9\n", 0, 2, "byte 0xc3 is not allowed"},
+	{"share group", "[default]\nshare = group\n", 0, 2, "share: invalid value 'group'"},
+	{"userns_map root", "[default]\nuserns_map = root\n", 0, 2,
+		"userns_map: invalid value 'root'"},
+	{"userns_fallback allow", "[default]\nuserns_fallback = allow\n", 0, 2,
+		"userns_fallback: invalid value 'allow'"},
+	{"bad value in bad section", "[foo]\nisolate = maybe\n", 0, 2, "isolate: invalid value"},
 };
 
 static void test_bad_rows(void **state)
@@ -409,7 +439,8 @@ static void test_bad_rows(void **state)
 		const struct bad_row *row = &bad_rows[i];
 
 		write_bytes(f->main, row->text, row->len ? row->len : strlen(row->text), 0644);
-		expect_refused(f->main, false, -EINVAL, f->main, row->line, row->fragment, row->name);
+		expect_refused(
+			f->main, false, -EINVAL, f->main, row->line, row->fragment, row->name);
 	}
 
 	/* A hostname template of PNS_HOSTNAME_TEMPLATE_MAX bytes is fine, one more is not. */
@@ -456,8 +487,8 @@ static void test_line_length(void **state)
 				p = expect_loaded(f->main, false, "long line");
 				pns_policy_free(p);
 			} else
-				expect_refused(f->main, false, -EINVAL, f->main, 3, "longer than 1022 bytes",
-					"long line");
+				expect_refused(f->main, false, -EINVAL, f->main, 3,
+					"longer than 1022 bytes", "long line");
 		}
 	}
 
@@ -522,37 +553,39 @@ struct good_row {
 };
 
 static const struct good_row good_rows[] = {
-	{ "isolate = yes\n", PNS_KEY_ISOLATE, "yes" },
-	{ "isolate = \"yes\"\n", PNS_KEY_ISOLATE, "yes" },
-	{ "isolate = 'on' ; comment\n", PNS_KEY_ISOLATE, "yes" },
-	{ "isolate=1#comment\n", PNS_KEY_ISOLATE, "yes" },
-	{ "  isolate   =   true   \n", PNS_KEY_ISOLATE, "yes" },
-	{ "\tisolate\t=\tfalse\t; tabs\n", PNS_KEY_ISOLATE, "no" },
-	{ "isolate = off", PNS_KEY_ISOLATE, "no" }, /* no final newline */
-	{ "isolate = 0 \"ignored\"; x\n", PNS_KEY_ISOLATE, NULL }, /* not a bool: see below */
-	{ "namespaces = mount\tipc  user\n", PNS_KEY_NAMESPACES, "mount ipc user" },
-	{ "namespaces = user uts ipc mount\n", PNS_KEY_NAMESPACES, "mount ipc uts user" },
-	{ "namespaces = uts\n", PNS_KEY_NAMESPACES, "uts" },
-	{ "tmp = dir\n", PNS_KEY_TMP, "dir" },
-	{ "tmp = none\n", PNS_KEY_TMP, "none" },
-	{ "tmp_size = 4G\n", PNS_KEY_TMP_SIZE, "4G" },
-	{ "tmp_size = 4096M\n", PNS_KEY_TMP_SIZE, "4G" },
-	{ "tmp_size = 1536K\n", PNS_KEY_TMP_SIZE, "1536K" },
-	{ "tmp_size = 1048576\n", PNS_KEY_TMP_SIZE, "1M" },
-	{ "tmp_size = 1000\n", PNS_KEY_TMP_SIZE, "1000" },
-	{ "tmp_size = 100%\n", PNS_KEY_TMP_SIZE, "100%" },
-	{ "tmp_size = \"50%\" # half\n", PNS_KEY_TMP_SIZE, "50%" },
-	{ "tmp_inodes = 100000\n", PNS_KEY_TMP_INODES, "100000" },
-	{ "var_tmp = tmpfs\n", PNS_KEY_VAR_TMP, "tmpfs" },
-	{ "shm = shared\n", PNS_KEY_SHM, "shared" },
-	{ "shm = private\n", PNS_KEY_SHM, "private" },
-	{ "hostname = %u-box.%h\n", PNS_KEY_HOSTNAME, "%u-box.%h" },
-	{ "hostname = \"%U%%\"\n", PNS_KEY_HOSTNAME, "%U%%" },
-	{ "share = session\n", PNS_KEY_SHARE, "session" },
-	{ "userns_map = subid\n", PNS_KEY_USERNS_MAP, "subid" },
-	{ "userns_fallback = skip\n", PNS_KEY_USERNS_FALLBACK, "skip" },
-	{ "# comment\n; other comment\n   # indented\n\n\t\nisolate = yes\n", PNS_KEY_ISOLATE, "yes" },
-	{ "# caf\xc3\xa9 \xe2\x80\x94 UTF-8 in comments is fine\nisolate = yes\n", PNS_KEY_ISOLATE, "yes" },
+	{"isolate = yes\n", PNS_KEY_ISOLATE, "yes"},
+	{"isolate = \"yes\"\n", PNS_KEY_ISOLATE, "yes"},
+	{"isolate = 'on' ; comment\n", PNS_KEY_ISOLATE, "yes"},
+	{"isolate=1#comment\n", PNS_KEY_ISOLATE, "yes"},
+	{"  isolate   =   true   \n", PNS_KEY_ISOLATE, "yes"},
+	{"\tisolate\t=\tfalse\t; tabs\n", PNS_KEY_ISOLATE, "no"},
+	{"isolate = off", PNS_KEY_ISOLATE, "no"},		 /* no final newline */
+	{"isolate = 0 \"ignored\"; x\n", PNS_KEY_ISOLATE, NULL}, /* not a bool: see below */
+	{"namespaces = mount\tipc  user\n", PNS_KEY_NAMESPACES, "mount ipc user"},
+	{"namespaces = user uts ipc mount\n", PNS_KEY_NAMESPACES, "mount ipc uts user"},
+	{"namespaces = uts\n", PNS_KEY_NAMESPACES, "uts"},
+	{"tmp = dir\n", PNS_KEY_TMP, "dir"},
+	{"tmp = none\n", PNS_KEY_TMP, "none"},
+	{"tmp_size = 4G\n", PNS_KEY_TMP_SIZE, "4G"},
+	{"tmp_size = 4096M\n", PNS_KEY_TMP_SIZE, "4G"},
+	{"tmp_size = 1536K\n", PNS_KEY_TMP_SIZE, "1536K"},
+	{"tmp_size = 1048576\n", PNS_KEY_TMP_SIZE, "1M"},
+	{"tmp_size = 1000\n", PNS_KEY_TMP_SIZE, "1000"},
+	{"tmp_size = 100%\n", PNS_KEY_TMP_SIZE, "100%"},
+	{"tmp_size = \"50%\" # half\n", PNS_KEY_TMP_SIZE, "50%"},
+	{"tmp_inodes = 100000\n", PNS_KEY_TMP_INODES, "100000"},
+	{"var_tmp = tmpfs\n", PNS_KEY_VAR_TMP, "tmpfs"},
+	{"shm = shared\n", PNS_KEY_SHM, "shared"},
+	{"shm = private\n", PNS_KEY_SHM, "private"},
+	{"hostname = %u-box.%h\n", PNS_KEY_HOSTNAME, "%u-box.%h"},
+	{"hostname = \"%U%%\"\n", PNS_KEY_HOSTNAME, "%U%%"},
+	{"share = session\n", PNS_KEY_SHARE, "session"},
+	{"userns_map = subid\n", PNS_KEY_USERNS_MAP, "subid"},
+	{"userns_fallback = skip\n", PNS_KEY_USERNS_FALLBACK, "skip"},
+	{"# comment\n; other comment\n   # indented\n\n\t\nisolate = yes\n", PNS_KEY_ISOLATE,
+		"yes"},
+	{"# caf\xc3\xa9 \xe2\x80\x94 UTF-8 in comments is fine\nisolate = yes\n", PNS_KEY_ISOLATE,
+		"yes"},
 };
 
 static void test_good_rows(void **state)
@@ -584,24 +617,24 @@ static void test_good_rows(void **state)
 
 /* ---- precedence --------------------------------------------------------- */
 
-static const char prec_main[] = "[default]\n"	    /* 1 */
-				"isolate = yes\n"   /* 2 */
-				"tmp_size = 10%\n"  /* 3 */
-				"hostname = def\n"  /* 4 */
-				"[group:staff]\n"   /* 5 */
-				"tmp_size = 20%\n"  /* 6 */
-				"shm = shared\n"    /* 7 */
-				"[gid:500]\n"	    /* 8 */
-				"tmp_size = 30%\n"  /* 9 */
-				"[user:alice]\n"    /* 10 */
+static const char prec_main[] = "[default]\n"		  /* 1 */
+				"isolate = yes\n"	  /* 2 */
+				"tmp_size = 10%\n"	  /* 3 */
+				"hostname = def\n"	  /* 4 */
+				"[group:staff]\n"	  /* 5 */
+				"tmp_size = 20%\n"	  /* 6 */
+				"shm = shared\n"	  /* 7 */
+				"[gid:500]\n"		  /* 8 */
+				"tmp_size = 30%\n"	  /* 9 */
+				"[user:alice]\n"	  /* 10 */
 				"hostname = alice-main\n" /* 11 */
-				"[uid:1234]\n"	    /* 12 */
-				"isolate = no\n"    /* 13 */
-				"[user:eve]\n"	    /* 14 */
-				"tmp = dir\n"	    /* 15 */
-				"[uid:77]\n"	    /* 16 */
-				"tmp = none\n"	    /* 17 */
-				"[user:alice]\n";   /* 18: duplicate! replaced below */
+				"[uid:1234]\n"		  /* 12 */
+				"isolate = no\n"	  /* 13 */
+				"[user:eve]\n"		  /* 14 */
+				"tmp = dir\n"		  /* 15 */
+				"[uid:77]\n"		  /* 16 */
+				"tmp = none\n"		  /* 17 */
+				"[user:alice]\n";	  /* 18: duplicate! replaced below */
 
 static void write_precedence(struct fixture *f, char **ret_d, char **ret_a, char **ret_b)
 {
@@ -649,16 +682,16 @@ static void write_precedence(struct fixture *f, char **ret_d, char **ret_a, char
 static void test_precedence(void **state)
 {
 	struct fixture *f = *state;
-	static const gid_t users_g[] = { 100 };
-	static const char *const users_n[] = { "users" };
-	static const gid_t staff_g[] = { 100, 500 };
-	static const char *const staff_n[] = { "users", "staff" };
-	static const gid_t staff_only_name_g[] = { 501 };
-	static const char *const staff_only_name_n[] = { "staff" };
-	static const gid_t both_g[] = { 500, 600 };
-	static const char *const both_n[] = { "staff", NULL };
-	static const gid_t students_g[] = { 700 };
-	static const char *const students_n[] = { "students" };
+	static const gid_t users_g[] = {100};
+	static const char *const users_n[] = {"users"};
+	static const gid_t staff_g[] = {100, 500};
+	static const char *const staff_n[] = {"users", "staff"};
+	static const gid_t staff_only_name_g[] = {501};
+	static const char *const staff_only_name_n[] = {"staff"};
+	static const gid_t both_g[] = {500, 600};
+	static const char *const both_n[] = {"staff", NULL};
+	static const gid_t students_g[] = {700};
+	static const char *const students_n[] = {"students"};
 	struct pns_identity id;
 	struct pns_settings s;
 	struct pns_policy *p;
@@ -824,7 +857,9 @@ static void test_many_sections(void **state)
 	assert_non_null(m);
 	fputs("[default]\nisolate = no\n", m);
 	for (int i = 0; i < 5000; i++)
-		fprintf(m, "[user:u%d]\nisolate = yes\n[uid:%d]\ntmp_inodes = %d\n[group:g%d]\n[gid:%d]\n",
+		fprintf(m,
+			"[user:u%d]\nisolate = yes\n[uid:%d]\ntmp_inodes = "
+			"%d\n[group:g%d]\n[gid:%d]\n",
 			i, 10000 + i, i + 1, i, 20000 + i);
 	fclose(m);
 	write_text(f->main, text);
@@ -849,8 +884,8 @@ static void test_many_sections(void **state)
 
 	/* The same section twice in the drop-in, thousands of sections apart in the main file. */
 	write_text(drop, "[user:u1]\n[gid:20001]\n[user:u1]\n");
-	expect_refused(f->main, false, -EINVAL, drop, 3, "duplicate section [user:u1] (first at line 1)",
-		"duplicate in drop-in");
+	expect_refused(f->main, false, -EINVAL, drop, 3,
+		"duplicate section [user:u1] (first at line 1)", "duplicate in drop-in");
 	free(drop);
 	free(dir);
 }
@@ -888,7 +923,8 @@ static void test_file_types(void **state)
 	x = path_in(f->dir, "nodir/pam_ns.conf");
 	expect_refused(x, false, -EINVAL, x, 0, "no such file", "missing directory");
 	free(x);
-	expect_refused(f->dir, false, -EINVAL, f->dir, 0, "is a directory", "directory as the file");
+	expect_refused(
+		f->dir, false, -EINVAL, f->dir, 0, "is a directory", "directory as the file");
 
 	/* A symlink, even to a good file. */
 	assert_int_equal(symlink(real, f->main), 0);
@@ -911,7 +947,8 @@ static void test_file_types(void **state)
 	unlink(f->main);
 
 	/* A device. */
-	expect_refused("/dev/null", false, -EINVAL, "/dev/null", 0, "is a character device", "device");
+	expect_refused(
+		"/dev/null", false, -EINVAL, "/dev/null", 0, "is a character device", "device");
 
 	/* Over the size cap (sparse, so cheap). */
 	{
@@ -930,7 +967,8 @@ static void test_file_types(void **state)
 	expect_refused(f->main, false, -EINVAL, d, 0, "not a directory", "pam_ns.conf.d is a file");
 	unlink(d);
 	assert_int_equal(symlink(f->dir, d), 0);
-	expect_refused(f->main, false, -EINVAL, d, 0, "is a symbolic link", "pam_ns.conf.d is a symlink");
+	expect_refused(
+		f->main, false, -EINVAL, d, 0, "is a symbolic link", "pam_ns.conf.d is a symlink");
 	unlink(d);
 	mkdir_or_fail(d, 0755);
 
@@ -951,7 +989,8 @@ static void test_file_types(void **state)
 	expect_refused(f->main, false, -EINVAL, x, 3, "isolate: invalid value", "bad drop-in");
 	/* A drop-in cannot continue the previous file's section. */
 	write_text(x, "tmp = none\n");
-	expect_refused(f->main, false, -EINVAL, x, 1, "outside a section", "drop-in without section");
+	expect_refused(
+		f->main, false, -EINVAL, x, 1, "outside a section", "drop-in without section");
 	unlink(x);
 	free(x);
 
@@ -968,7 +1007,8 @@ static void test_file_types(void **state)
 	unlink(f->main);
 	x = path_in(d, "b.conf");
 	write_text(x, "[default]\nisolate = yes\n");
-	expect_refused(f->main, false, -EINVAL, f->main, 0, "no such file", "main missing, drop-in present");
+	expect_refused(f->main, false, -EINVAL, f->main, 0, "no such file",
+		"main missing, drop-in present");
 	unlink(x);
 	free(x);
 
@@ -1010,8 +1050,8 @@ static void test_ownership(void **state)
 
 	/* mkdtemp() made the directory 0700; /tmp above it is 1777 and is reported too. */
 	write_bytes(f->main, "[default]\nisolate = yes\n", 24, 0644);
-	expect_refused(f->main, true, -EINVAL, "/tmp", 0, "directory is writable by group or others (mode 1777)",
-		"sticky /tmp");
+	expect_refused(f->main, true, -EINVAL, "/tmp", 0,
+		"directory is writable by group or others (mode 1777)", "sticky /tmp");
 
 	write_bytes(f->main, "[default]\nisolate = yes\n", 24, 0666);
 	expect_refused(f->main, true, -EINVAL, f->main, 0,
@@ -1037,7 +1077,8 @@ static void test_ownership(void **state)
 		mkdir_or_fail(sub, 0755);
 		write_bytes(file, "[default]\nisolate = yes\n", 24, 0644);
 		assert_true(make_not_root_owned(file, &uid));
-		expect_refused(f->main, true, -EINVAL, file, 0, uid_msg, "drop-in not owned by root");
+		expect_refused(
+			f->main, true, -EINVAL, file, 0, uid_msg, "drop-in not owned by root");
 		unlink(file);
 	} else {
 		write_bytes(f->main, "[default]\nisolate = yes\n", 24, 0644);
@@ -1047,7 +1088,8 @@ static void test_ownership(void **state)
 	expect_refused(f->main, true, -EINVAL, file, 0, "(mode 0646)", "world-writable drop-in");
 	unlink(file);
 	assert_int_equal(chmod(sub, 0775), 0);
-	expect_refused(f->main, true, -EINVAL, sub, 0, "directory is writable by group or others (mode 0775)",
+	expect_refused(f->main, true, -EINVAL, sub, 0,
+		"directory is writable by group or others (mode 0775)",
 		"group-writable drop-in directory");
 	rmdir(sub);
 
@@ -1065,7 +1107,8 @@ static void test_ownership(void **state)
 	pns_policy_free(expect_loaded(linked, false, "symlinked directory, no checks"));
 
 	/* Relative paths and dot components are refused when the checks are on. */
-	expect_refused("pam_ns.conf", true, -EINVAL, "pam_ns.conf", 0, "must be absolute", "relative");
+	expect_refused(
+		"pam_ns.conf", true, -EINVAL, "pam_ns.conf", 0, "must be absolute", "relative");
 	free(linked);
 	linked = path_in(f->dir, "real/../real/pam_ns.conf");
 	expect_refused(linked, true, -EINVAL, linked, 0, "'.' or '..'", "dot-dot");
@@ -1111,10 +1154,10 @@ static void test_root_owned_ok(void **state)
 
 enum ini_lie {
 	INI_TRUTH,
-	INI_NULL,	   /* iniparser_load() fails (out of memory) */
-	INI_OTHER_VALUE,   /* a value read differently */
-	INI_EXTRA_SECTION, /* one section more */
-	INI_RENAMED_KEY,   /* same counts, a key under another name */
+	INI_NULL,	    /* iniparser_load() fails (out of memory) */
+	INI_OTHER_VALUE,    /* a value read differently */
+	INI_EXTRA_SECTION,  /* one section more */
+	INI_RENAMED_KEY,    /* same counts, a key under another name */
 	INI_KEY_AS_SECTION, /* CVE-2023-33461 shape: the key's name holds a section */
 };
 static enum ini_lie ini_lie;
@@ -1163,11 +1206,15 @@ static void test_crosscheck(void **state)
 		int line;
 		const char *fragment;
 	} rows[] = {
-		{ INI_NULL, -EIO, 0, "iniparser failed to read this file" },
-		{ INI_OTHER_VALUE, -EINVAL, 2, "iniparser read this file differently: default:isolate is 'no', not 'yes'" },
-		{ INI_EXTRA_SECTION, -EINVAL, 0, "iniparser read this file differently: 2 sections and 2 keys instead of 1 and 2" },
-		{ INI_RENAMED_KEY, -EINVAL, 3, "iniparser read this file differently: default:tmp is '(missing)'" },
-		{ INI_KEY_AS_SECTION, -EINVAL, 0, "iniparser read this file differently" },
+		{INI_NULL, -EIO, 0, "iniparser failed to read this file"},
+		{INI_OTHER_VALUE, -EINVAL, 2,
+			"iniparser read this file differently: default:isolate is 'no', not 'yes'"},
+		{INI_EXTRA_SECTION, -EINVAL, 0,
+			"iniparser read this file differently: 2 sections and 2 keys instead of 1 "
+			"and 2"},
+		{INI_RENAMED_KEY, -EINVAL, 3,
+			"iniparser read this file differently: default:tmp is '(missing)'"},
+		{INI_KEY_AS_SECTION, -EINVAL, 0, "iniparser read this file differently"},
 	};
 	struct fixture *f = *state;
 	struct pns_policy *p;
@@ -1180,7 +1227,8 @@ static void test_crosscheck(void **state)
 
 		snprintf(what, sizeof(what), "lie %d", (int)rows[i].lie);
 		ini_lie = rows[i].lie;
-		expect_refused(f->main, false, rows[i].r, f->main, rows[i].line, rows[i].fragment, what);
+		expect_refused(
+			f->main, false, rows[i].r, f->main, rows[i].line, rows[i].fragment, what);
 		ini_lie = INI_TRUTH;
 	}
 }
@@ -1203,8 +1251,17 @@ static void test_builtin_and_format(void **state)
 		[PNS_KEY_USERNS_FALLBACK] = "deny",
 	};
 	static const char *const names[_PNS_KEY_MAX] = {
-		"isolate", "namespaces", "tmp", "tmp_size", "tmp_inodes", "var_tmp", "shm",
-		"hostname", "share", "userns_map", "userns_fallback",
+		"isolate",
+		"namespaces",
+		"tmp",
+		"tmp_size",
+		"tmp_inodes",
+		"var_tmp",
+		"shm",
+		"hostname",
+		"share",
+		"userns_map",
+		"userns_fallback",
 	};
 	struct pns_settings s;
 	char buf[64];
@@ -1231,15 +1288,15 @@ static void test_builtin_and_format(void **state)
 	assert_value(&s, PNS_KEY_NAMESPACES, "(none)");
 
 	/* Sizes in the largest exact unit. */
-	s.tmp_size = (struct pns_size){ UINT64_C(4) << 30, false };
+	s.tmp_size = (struct pns_size){UINT64_C(4) << 30, false};
 	assert_value(&s, PNS_KEY_TMP_SIZE, "4G");
-	s.tmp_size = (struct pns_size){ UINT64_C(512) << 20, false };
+	s.tmp_size = (struct pns_size){UINT64_C(512) << 20, false};
 	assert_value(&s, PNS_KEY_TMP_SIZE, "512M");
-	s.tmp_size = (struct pns_size){ UINT64_C(1536) << 20, false };
+	s.tmp_size = (struct pns_size){UINT64_C(1536) << 20, false};
 	assert_value(&s, PNS_KEY_TMP_SIZE, "1536M");
-	s.tmp_size = (struct pns_size){ 4097, false };
+	s.tmp_size = (struct pns_size){4097, false};
 	assert_value(&s, PNS_KEY_TMP_SIZE, "4097");
-	s.tmp_size = (struct pns_size){ 100, true };
+	s.tmp_size = (struct pns_size){100, true};
 	assert_value(&s, PNS_KEY_TMP_SIZE, "100%");
 	s.tmp_inodes = 12345;
 	assert_value(&s, PNS_KEY_TMP_INODES, "12345");
