@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <cap-ng.h>
 
 #include "common/client.h"
 #include "common/fdutil.h"
@@ -325,6 +326,24 @@ static void accept_all(struct anchor *a)
 	}
 }
 
+/*
+ * The set is built: from here on the anchor reads /proc/PID/ns of other
+ * accounts' processes (CAP_SYS_PTRACE) and may signal them (CAP_KILL), and
+ * needs nothing else. It parses what arrives on its socket, so it keeps
+ * no more than that.
+ */
+static int drop_privileges(void)
+{
+	capng_clear(CAPNG_SELECT_CAPS);
+	if (capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_SYS_PTRACE, CAP_KILL,
+			    -1) < 0 ||
+			capng_apply(CAPNG_SELECT_CAPS) < 0) {
+		errno = EPERM;
+		return -EPERM;
+	}
+	return 0;
+}
+
 static int init_inodes(struct anchor *a)
 {
 	static const unsigned bits[_PNS_NSI_MAX] = { PNS_NS_MOUNT, PNS_NS_IPC, PNS_NS_UTS, 0 };
@@ -369,7 +388,7 @@ void anchor_run(int dir_fd, const char *name, int listen_fd, int userns_fd,
 	a.since = time(NULL);
 	a.proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	a.self_pidfd = pns_pidfd_open(getpid());
-	if (a.proc_fd < 0 || a.self_pidfd < 0 || init_inodes(&a) < 0) {
+	if (a.proc_fd < 0 || a.self_pidfd < 0 || init_inodes(&a) < 0 || drop_privileges() < 0) {
 		helper_log(LOG_ERR, "Failed to start the anchor of uid %u: %m", plan->uid);
 		teardown_exit(&a);
 	}

@@ -133,6 +133,9 @@ static int spawn_anchor(int dir_fd, const char *name, const struct pns_plan *pla
 	return status;
 }
 
+/* Live share = session sets of the uid; sockets nobody answers on (an
+ * anchor that was killed) are removed, so they never count against the
+ * limit. Called with the uid lock held. */
 static int count_session_sets(int dir_fd)
 {
 	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), n = 0;
@@ -146,9 +149,20 @@ static int count_session_sets(int dir_fd)
 		close(fd);
 		return -ENOMEM;
 	}
-	while ((de = readdir(d)))
-		if (strncmp(de->d_name, "session-", 8) == 0)
-			n++;
+	while ((de = readdir(d))) {
+		int c;
+
+		if (!pns_set_name_is_valid(de->d_name) || strcmp(de->d_name, "user.sock") == 0)
+			continue;
+		c = pns_connect_at(dir_fd, de->d_name);
+		if (c == -ECONNREFUSED || c == -ENOENT) {
+			(void)unlinkat(dir_fd, de->d_name, 0);
+			continue;
+		}
+		if (c >= 0)
+			close(c);
+		n++;
+	}
 	closedir(d);
 	return n;
 }
