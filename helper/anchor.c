@@ -125,8 +125,21 @@ static bool is_member(struct anchor *a, const char *pid)
 	return false;
 }
 
-/* Count the processes in the set (any of its namespaces), not counting us. */
-static int scan_members(struct anchor *a, unsigned *ret_count, pid_t *ret_first)
+/* Signal a member through a pidfd, after checking it still is one. */
+static void kill_member(struct anchor *a, pid_t pid, const char *name)
+{
+	int fd = pns_pidfd_open(pid);
+
+	if (fd < 0)
+		return;
+	if (is_member(a, name))
+		(void)pns_pidfd_send_signal(fd, SIGKILL);
+	close(fd);
+}
+
+/* Count the processes in the set (any of its namespaces), not counting us;
+ * with kill, SIGKILL each of them. */
+static int scan_members_kill(struct anchor *a, bool kill, unsigned *ret_count, pid_t *ret_first)
 {
 	int fd = openat(a->proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	unsigned count = 0;
@@ -151,11 +164,18 @@ static int scan_members(struct anchor *a, unsigned *ret_count, pid_t *ret_first)
 			continue;
 		if (count++ == 0)
 			first = (pid_t)pid;
+		if (kill)
+			kill_member(a, (pid_t)pid, de->d_name);
 	}
 	closedir(d);
 	*ret_count = count;
 	*ret_first = first;
 	return 0;
+}
+
+static int scan_members(struct anchor *a, unsigned *ret_count, pid_t *ret_first)
+{
+	return scan_members_kill(a, false, ret_count, ret_first);
 }
 
 /* The last session has gone: tear down, or watch a process that is still here. */
@@ -266,7 +286,49 @@ static void handle_status(struct anchor *a, int cfd)
 	pns_strlcpy(m.status.set_name, a->name, sizeof(m.status.set_name));
 	memcpy(m.status.ns_ino, a->ns_ino, sizeof(a->ns_ino));
 	m.status.plan = a->plan;
-	(void)pns_send_msg(cfd, &m, NULL, 0);
+	/* The pidfd lets pam_nsctl enter join the set the way the module does. */
+	(void)pns_send_msg(cfd, &m, &a->self_pidfd, 1);
+}
+
+/*
+ * pam_nsctl stop: tear the set down if nothing runs in it; with force, kill
+ * every process in it first (sshd's and su's callers included: their
+ * connections end).
+ */
+static void handle_stop(struct anchor *a, int cfd, bool force)
+{
+	char msg[PNS_MESSAGE_MAX + 1];
+	unsigned count = 0;
+	pid_t first;
+
+	if (scan_members(a, &count, &first) < 0) {
+		reply_error(cfd, -EIO, "cannot list the processes of the set");
+		return;
+	}
+	if (!force && (a->n_sessions > 0 || count > 0)) {
+		snprintf(msg, sizeof(msg),
+				"%zu session(s) and %u process(es) in the set; --force ends them",
+				a->n_sessions, count);
+		reply_error(cfd, -EBUSY, msg);
+		return;
+	}
+	helper_log(LOG_NOTICE, "Stopping set %s of uid %u (%zu sessions, %u processes)%s", a->name,
+			a->plan.uid, a->n_sessions, count, force ? ", killing them" : "");
+	for (int round = 0; force && count > 0 && round < 50; round++) {
+		(void)scan_members_kill(a, true, &count, &first);
+		usleep(20000);
+		(void)scan_members(a, &count, &first);
+	}
+	if (count > 0) {
+		reply_error(cfd, -EBUSY, "processes of the set would not die");
+		return;
+	}
+	for (size_t i = 0; i < a->n_sessions; i++)
+		safe_close(a->sessions[i].pidfd);
+	a->n_sessions = 0;
+	a->joined = true;
+	reply_error(cfd, 0, "");
+	try_teardown(a);
 }
 
 static void handle_connection(struct anchor *a, int cfd)
@@ -307,6 +369,9 @@ static void handle_connection(struct anchor *a, int cfd)
 		break;
 	case PNS_MSG_STATUS:
 		handle_status(a, cfd);
+		break;
+	case PNS_MSG_STOP:
+		handle_stop(a, cfd, m.stop_force);
 		break;
 	default:
 		reply_error(cfd, -EOPNOTSUPP, "request not supported by this anchor");
