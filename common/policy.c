@@ -130,6 +130,7 @@ static int diag_addv(
 	struct pns_diag_list *l, const char *file, unsigned line, const char *fmt, va_list ap)
 {
 	_cleanup_free_ char *f = NULL, *m = NULL;
+	int saved_errno = errno; /* for %m */
 
 	if (!l)
 		return 0;
@@ -138,6 +139,7 @@ static int diag_addv(
 		if (!f)
 			return -ENOMEM;
 	}
+	errno = saved_errno;
 	if (vasprintf(&m, fmt, ap) < 0) {
 		m = NULL;
 		return -ENOMEM;
@@ -589,14 +591,16 @@ static void scan_header(struct scan *s, unsigned line, const char *t, size_t n)
 {
 	const char *in = t + 1, *name = NULL;
 	size_t ilen = n - 2, name_len = 0;
-	enum section_kind kind;
+	enum section_kind kind = SECTION_DEFAULT;
 	uint32_t id = 0;
 	size_t dup;
 	int r;
 
 	s->state = IN_BAD_SECTION;
-	/* iniparser takes "[a]b]" as "a", "[a] junk" as a key line, and "[]" as the previous
-	 * section cut short. */
+	/*
+	 * iniparser takes "[a]b]" as "a", "[a] junk" as a key line, and "[]" as
+	 * the previous section cut short.
+	 */
 	if (n < 2 || t[n - 1] != ']' || memchr(in, '[', ilen) || memchr(in, ']', ilen)) {
 		scan_error(s, line,
 			"malformed section header (expected [default], [user:NAME], [uid:N], "
@@ -623,25 +627,39 @@ static void scan_header(struct scan *s, unsigned line, const char *t, size_t n)
 
 	if (ilen == strlen("default") && memcmp(in, "default", ilen) == 0)
 		kind = SECTION_DEFAULT;
-	else if (ilen > 5 && memcmp(in, "user:", 5) == 0)
-		kind = SECTION_USER, name = in + 5, name_len = ilen - 5;
-	else if (ilen > 6 && memcmp(in, "group:", 6) == 0)
-		kind = SECTION_GROUP, name = in + 6, name_len = ilen - 6;
-	else if (ilen > 4 && memcmp(in, "uid:", 4) == 0)
-		kind = SECTION_UID, name = in + 4, name_len = ilen - 4;
-	else if (ilen > 4 && memcmp(in, "gid:", 4) == 0)
-		kind = SECTION_GID, name = in + 4, name_len = ilen - 4;
 	else {
-		scan_error(s, line,
-			"unknown section [%.*s] (expected [default], [user:NAME], [uid:N], "
-			"[group:NAME] or [gid:N])",
-			(int)ilen, in);
-		return;
+		static const struct {
+			const char *prefix;
+			enum section_kind kind;
+		} kinds[] = {
+			{"user:", SECTION_USER},
+			{"uid:", SECTION_UID},
+			{"group:", SECTION_GROUP},
+			{"gid:", SECTION_GID},
+		};
+		bool found = false;
+
+		for (size_t i = 0; i < ELEMENTSOF(kinds) && !found; i++) {
+			size_t plen = strlen(kinds[i].prefix);
+
+			if (ilen > plen && memcmp(in, kinds[i].prefix, plen) == 0) {
+				kind = kinds[i].kind;
+				name = in + plen;
+				name_len = ilen - plen;
+				found = true;
+			}
+		}
+		if (!found) {
+			scan_error(s, line,
+				"unknown section [%.*s] (expected [default], [user:NAME], [uid:N], "
+				"[group:NAME] or [gid:N])",
+				(int)ilen, in);
+			return;
+		}
 	}
 
 	if (name && memchr(name, ':', name_len)) {
-		/* iniparser stores keys as "section:key": a ':' in a name makes "[a:b] c" and "[a]
-		 * b:c" the same. */
+		/* iniparser stores "section:key": with ':' in names, "[a:b] c" is "[a] b:c". */
 		scan_error(s, line, "name in section header [%.*s] contains ':'", (int)ilen, in);
 		return;
 	}
@@ -671,8 +689,7 @@ static void scan_header(struct scan *s, unsigned line, const char *t, size_t n)
 		return;
 	}
 
-	/* The newest section with this key comes first in its chain: if it is in this file, it is a
-	 * duplicate. */
+	/* The newest section of its kind and name heads the chain: from this file, a duplicate. */
 	dup = section_lookup(s->p, kind, name, name_len, id);
 	if (dup && s->p->sections[dup - 1].file == s->file) {
 		scan_error(s, line, "duplicate section [%.*s] (first at line %u)", (int)ilen, in,
@@ -807,14 +824,16 @@ static void scan_key(struct scan *s, unsigned line, const char *t, size_t n)
 
 static void scan_line(struct scan *s, unsigned line, const char *t, size_t n)
 {
-	while (n > 0 && is_blank(*t))
-		t++, n--;
+	while (n > 0 && is_blank(*t)) {
+		t++;
+		n--;
+	}
 	while (n > 0 && is_blank(t[n - 1]))
 		n--;
 	if (n == 0)
 		return;
-	/* iniparser joins a line ending in '\' (after trailing blanks) with the next, even a
-	 * comment. */
+	/* iniparser joins a line ending in '\' (after trailing blanks) to the next, comments too.
+	 */
 	if (t[n - 1] == '\\') {
 		scan_error(s, line,
 			"line ends with a backslash (continuation lines are not supported)");
@@ -934,16 +953,15 @@ static void crosscheck(struct scan *s)
 	iniparser_set_error_callback(silent_error_callback);
 	d = iniparser_load(path);
 	if (!d) {
-		/* Never an empty policy: out of memory, no /proc, or a disagreement with our
-		 * scanner. */
+		/* Never an empty policy: out of memory, no /proc, or our scanner missed something.
+		 */
 		s->sys_error = -EIO;
 		(void)pns_diag_add(s->diags, s->path, 0,
 			"iniparser failed to read this file (out of memory or /proc not mounted?)");
 		return;
 	}
 
-	/* iniparser_getnsec() skips names with a ':', which is all of ours but [default]: count by
-	 * hand. */
+	/* iniparser_getnsec() skips names with ':', all of ours but [default]: count by hand. */
 	for (ssize_t i = 0; i < d->size; i++) {
 		if (!d->key[i])
 			continue;
@@ -966,8 +984,7 @@ static void crosscheck(struct scan *s)
 		const struct section *sec = &s->p->sections[i];
 
 		snprintf(key, sizeof(key), "%.*s", (int)sec->hdr_len, s->buf + sec->hdr_off);
-		/* A section is stored with a NULL value; "missing" means iniparser has no such
-		 * name. */
+		/* A section has a NULL value; "missing" means iniparser has no such name. */
 		if (iniparser_getstring(d, key, missing) != NULL)
 			scan_error(s, sec->line,
 				"iniparser read this file differently: no section [%s]", key);
@@ -996,8 +1013,10 @@ static void finalize_file(
 {
 	char *buf = p->files[file].buf;
 
-	/* Each token is followed by a byte that belongs to no token (']', a quote, a blank, ';',
-	 * '#', '\n' or the final NUL). */
+	/*
+	 * Each token is followed by a byte that belongs to no token: ']', a
+	 * quote, a blank, ';', '#', '\n' or the final NUL.
+	 */
 	for (size_t i = first_section; i < p->n_sections; i++) {
 		struct section *sec = &p->sections[i];
 
@@ -1134,8 +1153,7 @@ static int open_parent(
 		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0)
 			return problem(
 				L, path, -EINVAL, "the policy path must not contain '.' or '..'");
-		/* O_PATH|O_NOFOLLOW|O_DIRECTORY: a symlink fails with ENOTDIR instead of being
-		 * followed. */
+		/* O_PATH|O_NOFOLLOW|O_DIRECTORY: a symlink fails (ENOTDIR), never followed. */
 		nfd = openat(fd, comp, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
 		if (nfd < 0) {
 			struct stat st;
@@ -1418,8 +1436,7 @@ static void load_dropins(
 			}
 			break;
 		}
-		/* Like the shell's *.conf: hidden files (editor and package manager leftovers) do
-		 * not count. */
+		/* As the shell's *.conf: hidden files do not match. */
 		len = strlen(de->d_name);
 		if (de->d_name[0] == '.' || len <= 5 || strcmp(de->d_name + len - 5, ".conf") != 0)
 			continue;
