@@ -933,7 +933,7 @@ static void crosscheck(struct scan *s)
 	_cleanup_close_ int mfd = -1;
 	char path[64], key[SECTION_NAME_MAX + 64];
 	size_t n_sections = 0, n_keys = 0;
-	int r;
+	int r, load_errno;
 
 	/* Exactly the bytes we scanned, through a file that nobody else can change. */
 	mfd = memfd_create("pam_ns-policy", MFD_CLOEXEC);
@@ -951,10 +951,16 @@ static void crosscheck(struct scan *s)
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
 	iniparser_set_error_callback(silent_error_callback);
+	errno = 0;
 	d = iniparser_load(path);
+	load_errno = errno;
+	if (!d && load_errno == ENOMEM) {
+		s->sys_error = -ENOMEM;
+		(void)pns_diag_add(s->diags, s->path, 0, "out of memory while reading the policy");
+		return;
+	}
 	if (!d) {
-		/* Never an empty policy: out of memory, no /proc, or our scanner missed something.
-		 */
+		/* Never an empty policy: no /proc, or our scanner missed something. */
 		s->sys_error = -EIO;
 		(void)pns_diag_add(s->diags, s->path, 0,
 			"iniparser failed to read this file (out of memory or /proc not mounted?)");
@@ -972,6 +978,13 @@ static void crosscheck(struct scan *s)
 	}
 	if (n_sections != s->p->n_sections - s->first_section ||
 		n_keys != s->p->n_entries - s->first_entry) {
+		if (load_errno == ENOMEM) {
+			/* iniparser 4.1 drops the lines it cannot copy and returns the rest. */
+			s->sys_error = -ENOMEM;
+			(void)pns_diag_add(s->diags, s->path, 0,
+				"out of memory while reading the policy (iniparser lost lines)");
+			return;
+		}
 		scan_error(s, 0,
 			"iniparser read this file differently: %zu sections and %zu keys instead "
 			"of %zu and %zu",
