@@ -1115,7 +1115,7 @@ static bool trusted_dir(struct load *L, int fd, const char *display)
 static int open_parent(
 	struct load *L, const char *path, const char **ret_base, int *ret_fd, bool *ret_trusted)
 {
-	_cleanup_free_ char *dir = NULL, *display = NULL;
+	_cleanup_free_ char *dir = NULL, *display = NULL, *full = NULL;
 	_cleanup_close_ int fd = -1;
 	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
 	bool trusted = true;
@@ -1146,10 +1146,25 @@ static int open_parent(
 		return 0;
 	}
 
-	if (path[0] != '/')
-		return problem(L, path, -EINVAL, "the policy path must be absolute");
-	dir = strndup(path, (size_t)(slash - path));
-	display = calloc(1, strlen(path) + 2);
+	/* A relative path (pam_nsctl --config) is checked from "/" through the working directory.
+	 */
+	if (path[0] != '/') {
+		_cleanup_free_ char *cwd = getcwd(NULL, 0);
+
+		if (!cwd)
+			return problem(
+				L, path, negative_errno(), "cannot get the working directory: %m");
+		if (asprintf(&full, "%s/%s", cwd, path) < 0) {
+			full = NULL;
+			return problem(L, path, -ENOMEM, "out of memory");
+		}
+	} else {
+		full = strdup(path);
+		if (!full)
+			return problem(L, path, -ENOMEM, "out of memory");
+	}
+	dir = strndup(full, (size_t)(strrchr(full, '/') - full));
+	display = calloc(1, strlen(full) + 2);
 	if (!dir || !display)
 		return problem(L, path, -ENOMEM, "out of memory");
 

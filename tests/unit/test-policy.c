@@ -1108,9 +1108,15 @@ static void test_ownership(void **state)
 	/* Without the ownership checks a symlinked *directory* is followed (tests and --config). */
 	pns_policy_free(expect_loaded(linked, false, "symlinked directory, no checks"));
 
-	/* Relative paths and dot components are refused when the checks are on. */
-	expect_refused(
-		"pam_ns.conf", true, -EINVAL, "pam_ns.conf", 0, "must be absolute", "relative");
+	/* A relative path is checked from "/" through the working directory. */
+	assert_int_equal(chdir(f->dir), 0);
+	expect_refused("pam_ns.conf", true, -EINVAL, "/tmp", 0,
+		"directory is writable by group or others (mode 1777)", "relative");
+	expect_refused("real/pam_ns.conf", true, -EINVAL, "/tmp", 0,
+		"directory is writable by group or others (mode 1777)",
+		"relative in a subdirectory");
+	assert_int_equal(chdir("/"), 0);
+	/* Dot components are refused when the checks are on. */
 	free(linked);
 	linked = path_in(f->dir, "real/../real/pam_ns.conf");
 	expect_refused(linked, true, -EINVAL, linked, 0, "'.' or '..'", "dot-dot");
@@ -1143,6 +1149,13 @@ static void test_root_owned_ok(void **state)
 	p = expect_loaded(file, true, "root-owned");
 	assert_int_equal(pns_policy_n_files(p), 2);
 	pns_policy_free(p);
+	/* The same, relative to the working directory. */
+	assert_int_equal(chdir(dir), 0);
+	p = expect_loaded("pam_ns.conf", true, "root-owned, relative");
+	assert_string_equal(pns_policy_file(p, 0), "pam_ns.conf");
+	assert_string_equal(pns_policy_file(p, 1), "pam_ns.conf.d/a.conf");
+	pns_policy_free(p);
+	assert_int_equal(chdir("/"), 0);
 	unlink(drop);
 	rmdir(d);
 	unlink(file);
