@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * sec-probe: what an attacker inside (or outside) a session tries, one
+ * syscall per subcommand, each printing NAME=OK or NAME=ERRNONAME so that
+ * the t-sec-*.sh scripts assert on the errno, not on "it failed":
+ *
+ *   sec-probe fds [PID]          one line per fd: "fd N -> target"
+ *   sec-probe kill PID SIG       kill=OK | kill=EPERM ...
+ *   sec-probe ptrace PID         PTRACE_ATTACH (detached again at once)
+ *   sec-probe connect PATH       SOCK_SEQPACKET connect()
+ *   sec-probe open PATH          open(O_RDONLY)
+ *   sec-probe setns PATH         open + setns(fd, 0)
+ *   sec-probe umount PATH        umount2(PATH, MNT_DETACH)
+ *   sec-probe tiocsti TEXT       push TEXT into the tty on fd 0 (TIOCSTI)
+ *   sec-probe fill DIR N         create N empty files DIR/f.K: fill=OK or
+ *                                fill=ERRNONAME at=K
+ *   sec-probe hold SECONDS       print "held" and sleep (bounded)
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+static int result(const char *what, int ok)
+{
+	if (ok)
+		printf("%s=OK\n", what);
+	else
+		printf("%s=%s\n", what, strerrorname_np(errno) ?: "E?");
+	fflush(stdout);
+	return ok ? 0 : 1;
+}
+
+static int list_fds(const char *pid)
+{
+	char dir[64], path[320], target[4096];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%s/fd", pid);
+	d = opendir(dir);
+	if (!d)
+		return result("fds", 0);
+	while ((de = readdir(d))) {
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		/* Our own directory handle is not one of the process's fds. */
+		if (strcmp(pid, "self") == 0 && atoi(de->d_name) == dirfd(d))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n < 0)
+			continue;
+		target[n] = 0;
+		printf("fd %s -> %s\n", de->d_name, target);
+	}
+	closedir(d);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+
+	if (strcmp(cmd, "fds") == 0)
+		return list_fds(argc > 2 ? argv[2] : "self");
+	if (strcmp(cmd, "kill") == 0 && argc == 4)
+		return result("kill", kill(atoi(argv[2]), atoi(argv[3])) == 0);
+	if (strcmp(cmd, "ptrace") == 0 && argc == 3) {
+		pid_t pid = atoi(argv[2]);
+
+		if (ptrace(PTRACE_ATTACH, pid, NULL, NULL) < 0)
+			return result("ptrace", 0);
+		(void)waitpid(pid, NULL, __WALL);
+		(void)ptrace(PTRACE_DETACH, pid, NULL, NULL);
+		return result("ptrace", 1);
+	}
+	if (strcmp(cmd, "connect") == 0 && argc == 3) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", argv[2]);
+		return result("connect", fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	}
+	if (strcmp(cmd, "open") == 0 && argc == 3)
+		return result("open", open(argv[2], O_RDONLY | O_CLOEXEC | O_NONBLOCK) >= 0);
+	if (strcmp(cmd, "setns") == 0 && argc == 3) {
+		int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+
+		return result("setns", fd >= 0 && setns(fd, 0) == 0);
+	}
+	if (strcmp(cmd, "umount") == 0 && argc == 3)
+		return result("umount", umount2(argv[2], MNT_DETACH) == 0);
+	if (strcmp(cmd, "tiocsti") == 0 && argc == 3) {
+		int ok = 1;
+
+		for (const char *p = argv[2]; *p && ok; p++)
+			ok = ioctl(0, TIOCSTI, p) == 0;
+		return result("tiocsti", ok);
+	}
+	if (strcmp(cmd, "fill") == 0 && argc == 4) {
+		int n = atoi(argv[3]);
+		char path[4096];
+
+		for (int i = 0; i < n; i++) {
+			int fd;
+
+			snprintf(path, sizeof(path), "%s/f.%d", argv[2], i);
+			fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+			if (fd < 0) {
+				printf("fill=%s at=%d\n", strerrorname_np(errno) ?: "E?", i);
+				return 1;
+			}
+			close(fd);
+		}
+		return result("fill", 1);
+	}
+	if (strcmp(cmd, "hold") == 0 && argc == 3) {
+		printf("held\n");
+		fflush(stdout);
+		sleep((unsigned)atoi(argv[2]));
+		return 0;
+	}
+	fprintf(stderr, "usage: see the comment at the top of probe.c\n");
+	return 2;
+}

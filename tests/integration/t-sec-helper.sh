@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Security suite, helper faults (SPEC 8.1, 8.5; catalogue rows 26-28): the
+# helper is missing, exits 1, exits 0 without a reply, segfaults, kills
+# itself mid-way, sends garbage or a truncated reply, a reply without the
+# anchor pidfd, an error reply, hangs (timeout=2), closes the socket and
+# hangs, hands over a namespace whose inodes do not match the reply, or
+# replies correctly but exits non-zero. Each must give PAM_SESSION_ERR,
+# leave the caller in its own namespaces, leave no mount, no set and no
+# zombie child of the caller. Then the same from a host program that reaps
+# every child in its own SIGCHLD handler, and that host with the real
+# helper.
+. "$(dirname "$0")/lib.sh"
+pns_setup
+require_built
+. "$PNS_SRCDIR/tests/integration/sec/sec-lib.sh"
+
+user_add pamns-sec-fault
+uid=$(id -u pamns-sec-fault)
+policy <<EOF
+[default]
+isolate    = yes
+namespaces = mount ipc uts
+tmp        = tmpfs
+tmp_size   = 8M
+EOF
+
+fake_dir=$PNS_T/fake
+mkdir -m 0700 "$fake_dir"
+defer_eval "sec_kill_pidfiles '$fake_dir' child"
+sec_cc_proto fake-exit1 fake-helper.c "-DFAKE_DIR=\"$fake_dir\""
+modes=(exit0 segv kill garbage truncated nofd errreply hang closehang mismatch badstatus)
+for m in "${modes[@]}"; do
+	cp "$PNS_T/bin/fake-exit1" "$PNS_T/bin/fake-$m"
+done
+sec_cc reaper-host reaper-host.c -lpam
+
+host_mnt=$(host_ns mnt)
+host_ipc=$(host_ns ipc)
+host_uts=$(host_ns uts)
+mounts_before=$(sec_host_mounts)
+
+all=(missing exit1 "${modes[@]}")
+for m in "${all[@]}"; do
+	sec_stack "f-$m" "config=$PNS_CONF helper=$PNS_T/bin/fake-$m timeout=2 debug"
+	out=$(pam_drive --service "f-$m" --always-run pamns-sec-fault -- sh -c "$SEC_ZOMBIES_OF_PARENT" 2>&1)
+	check_eq "$m helper: PAM_SESSION_ERR" PAM_SESSION_ERR "$(kv open_rc "$out")" "$out"
+	check_eq "$m helper: caller keeps its mount namespace" "$host_mnt" "$(kv ns_mnt "$out")" "$out"
+	check_eq "$m helper: caller keeps its IPC namespace" "$host_ipc" "$(kv ns_ipc "$out")" "$out"
+	check_eq "$m helper: caller keeps its UTS namespace" "$host_uts" "$(kv ns_uts "$out")" "$out"
+	check_eq "$m helper: no zombie child left in the caller" "" "$(printf '%s\n' "$out" | grep '^zombie')" "$out"
+	check_eq "$m helper: no set left for the uid" 0 "$(set_socket_count "$uid")"
+	sec_kill_pidfiles "$fake_dir" child
+done
+check_eq "faulty helpers: the host mount table is unchanged" "$mounts_before" "$(sec_host_mounts)"
+
+if [ -n "${PNS_SYSLOG_FILE:-}" ]; then
+	log=$(syslog_since_start)
+	check_contains "hung helper: the log says it did not answer in time" "$log" "did not answer in time"
+	check_contains "error reply: the log carries the helper's reason" "$log" "fake helper refuses"
+	check_contains "missing helper: the log names the unusable helper" "$log" "fake-missing is unusable"
+else
+	skip "helper faults: reasons in syslog" "no syslog to read"
+fi
+
+# --- a host that reaps every child in its SIGCHLD handler --------------------
+for m in exit1 segv kill garbage hang mismatch; do
+	out=$(timeout 60 "$PNS_T/bin/reaper-host" "$PNS_T/pam.d" "f-$m" pamns-sec-fault plain 1 2>&1)
+	check_eq "reaping host, $m helper: PAM_SESSION_ERR, namespace unchanged" \
+		"round=0 open_rc=PAM_SESSION_ERR changed=no" "$(grep '^round=0' <<<"$out")" "$out"
+	check_eq "reaping host, $m helper: no zombie" 0 "$(kv zombies "$out")" "$out"
+	sec_kill_pidfiles "$fake_dir" child
+done
+
+# The real helper, 20 logins per handler kind with share = session (so
+# every login runs the helper), noise children exiting all through each
+# open. Every session must open and no zombie may remain. DESIGN.md says
+# the helper is a clone3() child with exit signal 0 that waitpid(-1) in
+# the host cannot take; but execve() resets the exit signal to SIGCHLD
+# (the kernel's de_thread), so the host's handler is told of the helper's
+# exit and can reap it before the module's waitid(P_PIDFD).
+policy "$PNS_T/session.conf" <<EOF
+[default]
+isolate    = yes
+namespaces = mount ipc uts
+tmp        = tmpfs
+tmp_size   = 8M
+share      = session
+EOF
+sec_stack real "config=$PNS_T/session.conf helper=$PNS_HELPER debug"
+for kind in plain wall; do
+	out=$(timeout 120 "$PNS_T/bin/reaper-host" "$PNS_T/pam.d" real pamns-sec-fault "$kind" 20 2>&1)
+	opened=$(grep -c 'open_rc=PAM_SUCCESS changed=yes' <<<"$out")
+	check_eq "reaping host ($kind waitpid), real helper: 20 of 20 sessions open" 20 "$opened" "$out"
+	check_eq "reaping host ($kind waitpid), real helper: no zombie" 0 "$(kv zombies "$out")" "$out"
+	if [ "$kind" = plain ]; then
+		check_eq "reaping host (plain waitpid): the handler is never handed the helper" 0 \
+			"$(kv helper_stolen "$out")" "$out"
+	fi
+	note "reaping host ($kind): $(kv reaped "$out") noise children reaped, helper taken by the handler $(kv helper_stolen "$out") times"
+done
+if wait_set_gone "$uid"; then
+	pass "reaping host: sets torn down afterwards"
+else
+	fail "reaping host: sets torn down afterwards" "$(ls "$PNS_RUN_DIR/$uid" 2>&1)"
+fi
+check_eq "host mount table unchanged at the end" "$mounts_before" "$(sec_host_mounts)"
