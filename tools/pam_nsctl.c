@@ -1837,12 +1837,15 @@ static int cmd_enter(const struct options *o)
 	struct target t = {.dir_fd = -1, .pidfd = -1};
 	char why[PNS_MESSAGE_MAX * 2], set[PNS_SET_NAME_MAX + 1], ns[64];
 	char *shell_argv[2] = {NULL, NULL};
-	_cleanup_free_ char *cwd = NULL;
 	char *const *argv = o->n_trailing > 0 ? o->trailing : shell_argv;
 	int flags = 0, r;
 
 	/* setns() into a mount namespace fails in a multi-threaded process. */
 	r = pns_count_threads();
+	if (r < 0) {
+		log_error("Failed to count the threads of this process: %s", strerror(-r));
+		return EXIT_TROUBLE;
+	}
 	if (r != 1) {
 		log_error("Refusing to enter a set from a multi-threaded process");
 		return EXIT_TROUBLE;
@@ -1868,7 +1871,6 @@ static int cmd_enter(const struct options *o)
 		return EXIT_TROUBLE;
 	}
 
-	cwd = getcwd(NULL, 0);
 	/* All or nothing: with a pidfd, setns() enters every namespace or none.
 	 * Never the user namespace: the admin stays root with the host's ids. */
 	if (setns(t.pidfd, flags) < 0) {
@@ -1892,8 +1894,9 @@ static int cmd_enter(const struct options *o)
 			return EXIT_TROUBLE;
 		}
 	}
-	/* setns(CLONE_NEWNS) moved us to the set's root: keep the directory if it exists there. */
-	if ((!cwd || chdir(cwd) < 0) && chdir("/") < 0) {
+	/* The set's /, never the caller's directory by name: in the set that
+	 * path may lead through the user's /tmp, and symlinks the user made. */
+	if (chdir("/") < 0) {
 		log_error("Failed to change to / in the set: %m");
 		target_clear(&t);
 		return EXIT_TROUBLE;
@@ -1922,12 +1925,18 @@ static const char *plural(unsigned n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
-static void stop_json(const struct target *t, const char *set, bool stopped, const char *error,
-	const char *message)
+static void stop_json(const char *user, const struct target *t, const char *set, bool stopped,
+	const char *error, const char *message)
 {
 	fputs("{\"user\":", stdout);
-	json_string_or_null(stdout, t->name);
-	printf(",\"uid\":%u,\"set\":", (unsigned)t->uid);
+	if (!t->who[0]) {
+		/* Not resolved: the name as given, and no uid. */
+		json_string(stdout, user);
+		fputs(",\"uid\":null,\"set\":", stdout);
+	} else {
+		json_string_or_null(stdout, t->name);
+		printf(",\"uid\":%u,\"set\":", (unsigned)t->uid);
+	}
 	json_string_or_null(stdout, set);
 	printf(",\"stopped\":%s", stopped ? "true" : "false");
 	if (stopped)
@@ -1949,7 +1958,7 @@ static int stop_result(const struct options *o, const struct target *t, const ch
 	const char *error, const char *message)
 {
 	if (o->json)
-		stop_json(t, set, status == EXIT_OK, error, message);
+		stop_json(o->args[0], t, set, status == EXIT_OK, error, message);
 	else {
 		FILE *f = status == EXIT_TROUBLE ? stderr : stdout;
 
