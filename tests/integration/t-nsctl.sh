@@ -155,6 +155,10 @@ nsctl enter pamns-nsctl -- sh -c 'exit 7' >/dev/null 2>&1
 check_eq "enter: exits with the command's status (7)" 7 "$?"
 out=$(nsctl enter pamns-nsctl -- /nonexistent/cmd 2>&1)
 check_eq "enter: a command that does not exist is 127" 127 "$?" "$out"
+out=$(nsctl enter "$uid" -- readlink /proc/self/ns/mnt 2>&1)
+check_eq "enter: USER may be given as a uid" "$set_mnt" "$out"
+out=$(cd /etc && nsctl enter pamns-nsctl -- pwd 2>&1)
+check_eq "enter: the command runs in the set's /, not the caller's directory" / "$out"
 out=$(echo 'readlink /proc/self/ns/mnt' | SHELL=/bin/sh nsctl enter pamns-nsctl 2>/dev/null)
 check_eq "enter: without a command, \$SHELL runs in the set" "$set_mnt" "$out"
 out=$(nsctl enter pamns-nsctl --set session-1 -- true 2>&1)
