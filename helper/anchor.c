@@ -216,11 +216,14 @@ static void drop_session(struct anchor *a, size_t i)
 		check_empty(a);
 }
 
-static void reply_error(int fd, int error, const char *message)
+/* Every reply names the set: a success reply without a valid set name does
+ * not decode. */
+static void reply_error(struct anchor *a, int fd, int error, const char *message)
 {
 	struct pns_msg m = { .type = PNS_MSG_REPLY };
 
 	m.reply.error = error;
+	pns_strlcpy(m.reply.set_name, a->name, sizeof(m.reply.set_name));
 	pns_strlcpy(m.reply.message, message, sizeof(m.reply.message));
 	(void)pns_send_msg(fd, &m, NULL, 0);
 }
@@ -230,7 +233,7 @@ static void handle_open(struct anchor *a, int cfd, const struct pns_plan *plan, 
 	struct pns_msg m = { .type = PNS_MSG_REPLY };
 
 	if (a->n_sessions >= PNS_MAX_SESSIONS_PER_SET) {
-		reply_error(cfd, -EUSERS, "too many sessions in this set");
+		reply_error(a, cfd, -EUSERS, "too many sessions in this set");
 		close(caller_pidfd);
 		return;
 	}
@@ -264,11 +267,11 @@ static void handle_release(struct anchor *a, int cfd, uint64_t id)
 {
 	for (size_t i = 0; i < a->n_sessions; i++)
 		if (a->sessions[i].id == id) {
-			reply_error(cfd, 0, "");
+			reply_error(a, cfd, 0, "");
 			drop_session(a, i);
 			return;
 		}
-	reply_error(cfd, -ENOENT, "no such session");
+	reply_error(a, cfd, -ENOENT, "no such session");
 }
 
 static void handle_status(struct anchor *a, int cfd)
@@ -302,14 +305,14 @@ static void handle_stop(struct anchor *a, int cfd, bool force)
 	pid_t first;
 
 	if (scan_members(a, &count, &first) < 0) {
-		reply_error(cfd, -EIO, "cannot list the processes of the set");
+		reply_error(a, cfd, -EIO, "cannot list the processes of the set");
 		return;
 	}
 	if (!force && (a->n_sessions > 0 || count > 0)) {
 		snprintf(msg, sizeof(msg),
 				"%zu session(s) and %u process(es) in the set; --force ends them",
 				a->n_sessions, count);
-		reply_error(cfd, -EBUSY, msg);
+		reply_error(a, cfd, -EBUSY, msg);
 		return;
 	}
 	helper_log(LOG_NOTICE, "Stopping set %s of uid %u (%zu sessions, %u processes)%s", a->name,
@@ -320,14 +323,14 @@ static void handle_stop(struct anchor *a, int cfd, bool force)
 		(void)scan_members(a, &count, &first);
 	}
 	if (count > 0) {
-		reply_error(cfd, -EBUSY, "processes of the set would not die");
+		reply_error(a, cfd, -EBUSY, "processes of the set would not die");
 		return;
 	}
 	for (size_t i = 0; i < a->n_sessions; i++)
 		safe_close(a->sessions[i].pidfd);
 	a->n_sessions = 0;
 	a->joined = true;
-	reply_error(cfd, 0, "");
+	reply_error(a, cfd, 0, "");
 	try_teardown(a);
 }
 
@@ -349,14 +352,14 @@ static void handle_connection(struct anchor *a, int cfd)
 		return;
 	if (pns_msg_decode(buf, (size_t)n, &m) < 0) {
 		pns_close_many(fds, n_fds);
-		reply_error(cfd, -EBADMSG, "malformed request");
+		reply_error(a, cfd, -EBADMSG, "malformed request");
 		return;
 	}
 	if (m.type == PNS_MSG_OPEN) {
 		/* The caller's pidfd is what ends the session if close never comes. */
 		if (n_fds != 1 || pns_pidfd_send_signal(fds[0], 0) < 0) {
 			pns_close_many(fds, n_fds);
-			reply_error(cfd, -EBADMSG, "request without a live caller pidfd");
+			reply_error(a, cfd, -EBADMSG, "request without a live caller pidfd");
 			return;
 		}
 		handle_open(a, cfd, &m.open, fds[0]);
@@ -374,7 +377,7 @@ static void handle_connection(struct anchor *a, int cfd)
 		handle_stop(a, cfd, m.stop_force);
 		break;
 	default:
-		reply_error(cfd, -EOPNOTSUPP, "request not supported by this anchor");
+		reply_error(a, cfd, -EOPNOTSUPP, "request not supported by this anchor");
 		break;
 	}
 }
