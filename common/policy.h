@@ -43,7 +43,8 @@ enum {
 };
 
 enum pns_tmp { PNS_TMP_NONE, PNS_TMP_TMPFS, PNS_TMP_DIR };
-/* shm: AUTO resolves to PRIVATE when ipc is isolated, SHARED otherwise. */
+/* shm: AUTO resolves to PRIVATE when ipc and mount are isolated (a private
+ * /dev/shm needs a mount namespace to live in), SHARED otherwise. */
 enum pns_shm { PNS_SHM_AUTO, PNS_SHM_PRIVATE, PNS_SHM_SHARED };
 enum pns_share { PNS_SHARE_USER, PNS_SHARE_SESSION };
 enum pns_userns_map { PNS_USERNS_MAP_SELF, PNS_USERNS_MAP_SUBID };
