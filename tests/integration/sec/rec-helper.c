@@ -9,6 +9,11 @@
  *   -DREAL_HELPER='"/path/pam_ns-helper"' -DREC_DIR='"/root-only/dir"'
  *   [-DREC_PAUSE_MS=N]   sleep N ms before the exec, after writing the
  *                        record, so the test can try to signal this pid
+ *   [-DREC_WAIT=1]       run the real helper as a child instead of exec'ing
+ *                        it, and append "helper_exit=N" (or
+ *                        "helper_signal=N") to the record when it ends: a
+ *                        record with helper_exit shows the helper finished
+ *                        by itself, not killed at the module's timeout
  *
  * Everything is read before the record file is opened, so the record
  * shows the descriptors exactly as the module handed them over.
@@ -23,12 +28,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #ifndef REC_PAUSE_MS
 #define REC_PAUSE_MS 0
+#endif
+#ifndef REC_WAIT
+#define REC_WAIT 0
 #endif
 
 extern char **environ;
@@ -143,6 +154,35 @@ int main(int argc, char **argv)
 			close(fd);
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
+	}
+	if (REC_WAIT) {
+		int st = 0;
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			/* Killed at the module's timeout with us. */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			execv(REAL_HELPER, argv);
+			_exit(127);
+		}
+		/* The socket is the helper's now: the module must see EOF when
+		 * the helper closes it, not wait for us. */
+		close(3);
+		while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		snprintf(path, sizeof(path), "%s/rec.%d", REC_DIR, getpid());
+		fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0) {
+			char line[64];
+			int n = WIFEXITED(st) ? snprintf(line, sizeof(line), "helper_exit=%d\n", WEXITSTATUS(st))
+					      : snprintf(line, sizeof(line), "helper_signal=%d\n", WTERMSIG(st));
+
+			(void)!write(fd, line, (size_t)n);
+			close(fd);
+		}
+		if (WIFEXITED(st))
+			return WEXITSTATUS(st);
+		return 128 + WTERMSIG(st);
 	}
 	execv(REAL_HELPER, argv);
 	return 127;

@@ -133,3 +133,86 @@ sec_kill_pidfiles() {
 		rm -f "$f"
 	done
 }
+
+# ---------------------------------------------------------------- held sessions
+
+declare -A SEC_HOLD_FD=() SEC_HOLD_PID=() SEC_HOLD_OUT=()
+
+# sec_hold ID PAM-DRIVE-ARGS...: run pam-drive with these arguments, its
+# stdin a FIFO this shell holds open. The command must print "ready" and then
+# read stdin until EOF (e.g. sh -c 'echo ready; exec cat >/dev/null'), so the
+# session stays open until sec_release ID. Output in SEC_HOLD_OUT[ID].
+sec_hold() {
+	local id=$1 fifo=$PNS_T/sechold.$1 fd pid
+	shift
+	rm -f "$fifo" "$fifo.out"
+	mkfifo -m 0600 "$fifo"
+	exec {fd}<>"$fifo"
+	(
+		for f in "${SEC_HOLD_FD[@]}"; do exec {f}>&-; done
+		exec {fd}>&-
+		exec timeout 300 "$PNS_DRIVE" --confdir "$PNS_T/pam.d" "$@"
+	) <"$fifo" >"$fifo.out" 2>&1 &
+	pid=$!
+	SEC_HOLD_FD[$id]=$fd
+	SEC_HOLD_PID[$id]=$pid
+	SEC_HOLD_OUT[$id]=$fifo.out
+	defer_eval "sec_release $id"
+	wait_until 30 grep -qx ready "$fifo.out"
+}
+
+# sec_release ID: EOF on the held session's stdin; wait for pam-drive.
+sec_release() {
+	local id=$1 fd=${SEC_HOLD_FD[$1]:-} pid=${SEC_HOLD_PID[$1]:-}
+	[ -n "$pid" ] || return 0
+	[ -n "$fd" ] && exec {fd}>&-
+	if ! wait_until 15 sh -c "! kill -0 $pid 2>/dev/null"; then
+		kill "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	unset "SEC_HOLD_FD[$id]" "SEC_HOLD_PID[$id]"
+	return 0
+}
+
+# ---------------------------------------------------------------- sandboxes
+
+# sec_fresh_run SETUP PAM-DRIVE-ARGS...: in a private mount namespace with a
+# fresh tmpfs on /run and on /var/lib (so /run/pam_ns and /var/lib/pam_ns
+# start missing, and whatever SETUP plants there is seen by nobody else), run
+# the sh snippet SETUP, then pam-drive with these arguments (first printing
+# start_mnt=, the namespace pam-drive starts in). The host's own
+# state and every other test's sets are never touched. An anchor made in
+# there keeps a copy of that namespace until its set is torn down.
+sec_fresh_run() {
+	local setup=$1
+	shift
+	timeout 90 unshare -m --propagation private sh -c '
+		mount -t tmpfs -o mode=0755,size=4m pamns-sec-run /run || exit 125
+		mount -t tmpfs -o mode=0755,size=4m pamns-sec-varlib /var/lib || exit 125
+		eval "$1" || exit 125
+		shift
+		echo "start_mnt=$(readlink /proc/self/ns/mnt)"
+		exec "$@"' sh "$setup" timeout 60 "$PNS_DRIVE" --confdir "$PNS_T/pam.d" "$@"
+}
+
+# sec_helper_runs: one line per helper run recorded by a REC_WAIT
+# rec-helper in $PNS_T/rec since the last call: "exit=N" when the helper
+# ended by itself, "killed" when it was killed (the module's timeout); then
+# forget those records.
+sec_helper_runs() {
+	local f
+	for f in "$PNS_T"/rec/rec.*; do
+		if grep -q '^helper_exit=' "$f"; then
+			echo "exit=$(sed -n 's/^helper_exit=//p' "$f")"
+		else
+			echo killed
+		fi
+		rm -f "$f"
+	done
+	return 0
+}
+
+_sec_no_anchor() { [ -z "$(sec_anchors_of_uid "$1")" ]; }
+# sec_wait_no_anchor UID: bounded wait until no anchor serves UID (for when
+# a planted entry keeps set_socket_count from reaching 0).
+sec_wait_no_anchor() { wait_until "$PNS_WAIT" _sec_no_anchor "$1"; }
