@@ -166,6 +166,7 @@ su1=$!
 defer_eval "kill $su1 2>/dev/null"
 if wait_until 30 grep -qx ready "$PNS_T/su1.out"; then
 	su_mnt=$(kv mnt "$(cat "$PNS_T/su1.out")")
+	uns_syslog_mark
 	out=$(ssh_as pamns-usf 'echo RAN=yes; echo userns=$(readlink /proc/self/ns/user); echo mnt=$(readlink /proc/self/ns/mnt); echo su=$(cat /tmp/su-marker 2>&1)
 		echo uid_map=$(awk "NF { print \$1, \$2, \$3 }" /proc/self/uid_map | LC_ALL=C sort | paste -sd ";" -)' 2>&1)
 	if [ "$(kv RAN "$out")" = yes ]; then
@@ -174,7 +175,8 @@ if wait_until 30 grep -qx ready "$PNS_T/su1.out"; then
 		note "sshd after a skip set: $( [ "$(kv mnt "$out")" = "$su_mnt" ] && echo "joined the su session's set" || echo "got another set")"
 	else
 		pass "sshd after a skip set: denied rather than run without the user namespace"
-		note "sshd after a skip set was denied: $out"
+		check_syslog "sshd after a skip set: syslog says the set has no user namespace" \
+			"Denying session for user pamns-usf (uid $uid): failed to set up its namespaces: set user.sock was made without a user namespace"
 	fi
 else
 	fail "a held su session (skip) opens" "$(cat "$PNS_T/su1.out")"
