@@ -231,3 +231,21 @@ int pns_ns_inode(const char *type, uint64_t *ret)
 	*ret = (uint64_t)st.st_ino;
 	return 0;
 }
+
+int pns_opendir_at(int dir_fd, DIR **ret)
+{
+	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+
+	if (fd < 0)
+		return negative_errno();
+	d = fdopendir(fd);
+	if (!d) {
+		int r = negative_errno();
+
+		close(fd);
+		return r;
+	}
+	*ret = d;
+	return 0;
+}

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <dirent.h>
 
 #include "common/macro.h"
 
@@ -45,6 +46,10 @@ int pns_connect_at(int dir_fd, const char *name) _warn_unused_result_;
  * the bits in forbidden_mode). Never follows a symlink. */
 int pns_open_root_dir(int dir_fd, const char *name, mode_t mode, mode_t forbidden_mode)
 	_warn_unused_result_;
+
+/* A fresh directory stream on dir_fd's directory (its own file description,
+ * so dir_fd's offset is untouched). Close it with closedir(). */
+int pns_opendir_at(int dir_fd, DIR **ret) _warn_unused_result_;
 
 /* Number of threads of the calling process, from /proc/self/status. */
 int pns_count_threads(void) _warn_unused_result_;

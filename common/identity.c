@@ -32,7 +32,9 @@ static bool nss_not_found(int r)
 	return r == 0 || r == ENOENT || r == ESRCH;
 }
 
-static int lookup_user(const char *name, char **ret_name, uid_t *ret_uid, gid_t *ret_gid)
+/* By name, or by uid when name is NULL; one buffer-growing loop for both. */
+static int lookup_passwd(const char *name, uid_t uid, char **ret_name, uid_t *ret_uid,
+		gid_t *ret_gid)
 {
 	size_t size = 1024;
 
@@ -43,7 +45,8 @@ static int lookup_user(const char *name, char **ret_name, uid_t *ret_uid, gid_t 
 
 		if (!buf)
 			return -ENOMEM;
-		r = getpwnam_r(name, &pw, buf, size, &result);
+		r = name ? getpwnam_r(name, &pw, buf, size, &result)
+			 : getpwuid_r(uid, &pw, buf, size, &result);
 		if (r == ERANGE && size < NSS_BUF_MAX) {
 			size *= 2;
 			continue;
@@ -55,10 +58,24 @@ static int lookup_user(const char *name, char **ret_name, uid_t *ret_uid, gid_t 
 		*ret_name = strdup(pw.pw_name);
 		if (!*ret_name)
 			return -ENOMEM;
-		*ret_uid = pw.pw_uid;
-		*ret_gid = pw.pw_gid;
+		if (ret_uid)
+			*ret_uid = pw.pw_uid;
+		if (ret_gid)
+			*ret_gid = pw.pw_gid;
 		return 0;
 	}
+}
+
+int pns_user_lookup(const char *name, char **ret_name, uid_t *ret_uid, gid_t *ret_gid)
+{
+	if (!name || !*name)
+		return -EINVAL;
+	return lookup_passwd(name, 0, ret_name, ret_uid, ret_gid);
+}
+
+int pns_user_name_of(uid_t uid, char **ret_name)
+{
+	return lookup_passwd(NULL, uid, ret_name, NULL, NULL);
 }
 
 static int lookup_group_name(gid_t gid, char **ret)
@@ -100,7 +117,7 @@ int pns_account_lookup(const char *name, struct pns_account **ret)
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
-	r = lookup_user(name, &a->name, &uid, &gid);
+	r = pns_user_lookup(name, &a->name, &uid, &gid);
 	if (r < 0)
 		return r;
 

@@ -26,6 +26,13 @@ struct pns_account {
 int pns_account_lookup(const char *name, struct pns_account **ret) _warn_unused_result_;
 void pns_account_free(struct pns_account *a);
 
+/* The account called name, through NSS: its canonical name (NSS may fold
+ * case) and ids. 0, -ENOENT when unknown, another -errno when NSS failed. */
+int pns_user_lookup(const char *name, char **ret_name, uid_t *ret_uid, gid_t *ret_gid)
+	_warn_unused_result_;
+/* The name of the account with uid: 0, -ENOENT, or another -errno. */
+int pns_user_name_of(uid_t uid, char **ret_name) _warn_unused_result_;
+
 /*
  * The account's subordinate uid and gid ranges, through shadow's libsubid
  * (so /etc/subuid, /etc/subgid and NSS subid sources). The first range of

@@ -57,18 +57,12 @@ static const char *const ns_names[_PNS_NSI_MAX] = { "mnt", "ipc", "uts", "user" 
 static void remove_uid_dir(struct anchor *a)
 {
 	char path[64];
-	int fd = openat(a->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *de;
 	bool empty = true;
 	DIR *d;
 
-	if (fd < 0)
+	if (pns_opendir_at(a->dir_fd, &d) < 0)
 		return;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
 	while ((de = readdir(d)))
 		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
 				strcmp(de->d_name, "lock") != 0)
@@ -141,19 +135,15 @@ static void kill_member(struct anchor *a, pid_t pid, const char *name)
  * with kill, SIGKILL each of them. */
 static int scan_members_kill(struct anchor *a, bool kill, unsigned *ret_count, pid_t *ret_first)
 {
-	int fd = openat(a->proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r;
 	unsigned count = 0;
 	pid_t first = 0, self = getpid();
 	struct dirent *de;
 	DIR *d;
 
-	if (fd < 0)
-		return negative_errno();
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -ENOMEM;
-	}
+	r = pns_opendir_at(a->proc_fd, &d);
+	if (r < 0)
+		return r;
 	while ((de = readdir(d))) {
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);

@@ -138,17 +138,13 @@ static int spawn_anchor(int dir_fd, const char *name, const struct pns_plan *pla
  * limit. Called with the uid lock held. */
 static int count_session_sets(int dir_fd)
 {
-	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), n = 0;
+	int n = 0, r;
 	struct dirent *de;
 	DIR *d;
 
-	if (fd < 0)
-		return negative_errno();
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -ENOMEM;
-	}
+	r = pns_opendir_at(dir_fd, &d);
+	if (r < 0)
+		return r;
 	while ((de = readdir(d))) {
 		int c;
 

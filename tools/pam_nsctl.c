@@ -1083,7 +1083,6 @@ static int cmd_explain(const struct options *o)
 /* How long an anchor may take to answer; STOP --force kills and waits. */
 #define ANCHOR_TIMEOUT_USEC (5 * 1000000ull)
 #define STOP_TIMEOUT_USEC (15 * 1000000ull)
-#define NSS_BUF_MAX (1024 * 1024)
 
 static const char *const ns_file_names[_PNS_NSI_MAX] = {"mnt", "ipc", "uts", "user"};
 
@@ -1171,25 +1170,7 @@ static int set_entry_compare(const void *a, const void *b)
 /* The account name of uid, or false when NSS does not know it (or fails). */
 static bool user_name_of(uint32_t uid, char **ret)
 {
-	size_t size = 1024;
-
-	for (;;) {
-		struct passwd pw, *result = NULL;
-		_cleanup_free_ char *buf = malloc(size);
-		int r;
-
-		if (!buf)
-			return false;
-		r = getpwuid_r((uid_t)uid, &pw, buf, size, &result);
-		if (r == ERANGE && size < NSS_BUF_MAX) {
-			size *= 2;
-			continue;
-		}
-		if (!result)
-			return false;
-		*ret = strdup(pw.pw_name);
-		return *ret != NULL;
-	}
+	return pns_user_name_of((uid_t)uid, ret) >= 0;
 }
 
 /*
@@ -1199,32 +1180,17 @@ static bool user_name_of(uint32_t uid, char **ret)
  */
 static int resolve_user(const char *arg, uint32_t *ret_uid, char **ret_name)
 {
-	size_t size = 1024;
+	uid_t found;
 	uint32_t uid;
+	int r;
 
-	for (;;) {
-		struct passwd pw, *result = NULL;
-		_cleanup_free_ char *buf = malloc(size);
-		int r;
-
-		if (!buf)
-			return -ENOMEM;
-		r = getpwnam_r(arg, &pw, buf, size, &result);
-		if (r == ERANGE && size < NSS_BUF_MAX) {
-			size *= 2;
-			continue;
-		}
-		if (result) {
-			*ret_name = strdup(pw.pw_name);
-			if (!*ret_name)
-				return -ENOMEM;
-			*ret_uid = pw.pw_uid;
-			return 0;
-		}
-		if (r != 0 && r != ENOENT && r != ESRCH)
-			return -r;
-		break;
+	r = pns_user_lookup(arg, ret_name, &found, NULL);
+	if (r >= 0) {
+		*ret_uid = (uint32_t)found;
+		return 0;
 	}
+	if (r != -ENOENT)
+		return r;
 	if (!parse_uid(arg, &uid))
 		return -ENOENT;
 	*ret_uid = uid;
@@ -1294,18 +1260,13 @@ static int set_list_add(struct set_list *l, const struct set_entry *e)
 /* Every set of one uid, asked through the directory dir_fd. */
 static int sets_of_uid(uint32_t uid, int dir_fd, struct set_list *l)
 {
-	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *de;
-	int r = 0;
 	DIR *d;
+	int r;
 
-	if (fd < 0)
-		return negative_errno();
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -ENOMEM;
-	}
+	r = pns_opendir_at(dir_fd, &d);
+	if (r < 0)
+		return r;
 	while (r >= 0 && (de = readdir(d))) {
 		struct set_entry e = {.uid = uid};
 		struct stat st;
@@ -1339,7 +1300,7 @@ static int sets_collect(struct set_list *l)
 	_cleanup_close_ int run_fd = -1;
 	struct dirent *de;
 	struct stat st;
-	int fd, r = 0;
+	int r = 0;
 	DIR *d;
 
 	run_fd = open(PNS_RUN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -1349,14 +1310,9 @@ static int sets_collect(struct set_list *l)
 		return negative_errno();
 	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
 		return -EPERM;
-	fd = openat(run_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return negative_errno();
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -ENOMEM;
-	}
+	r = pns_opendir_at(run_fd, &d);
+	if (r < 0)
+		return r;
 	while (r >= 0 && (de = readdir(d))) {
 		_cleanup_close_ int dir_fd = -1;
 		uint32_t uid;
