@@ -11,6 +11,7 @@
  *   sec-probe open PATH          open(O_RDONLY)
  *   sec-probe setns PATH         open + setns(fd, 0)
  *   sec-probe umount PATH        umount2(PATH, MNT_DETACH)
+ *   sec-probe sethostname NAME   sethostname()
  *   sec-probe tiocsti TEXT       push TEXT into the tty on fd 0 (TIOCSTI)
  *   sec-probe fill DIR N         create N empty files DIR/f.K: fill=OK or
  *                                fill=ERRNONAME at=K
@@ -106,6 +107,8 @@ int main(int argc, char **argv)
 
 		return result("setns", fd >= 0 && setns(fd, 0) == 0);
 	}
+	if (strcmp(cmd, "sethostname") == 0 && argc == 3)
+		return result("sethostname", sethostname(argv[2], strlen(argv[2])) == 0);
 	if (strcmp(cmd, "umount") == 0 && argc == 3)
 		return result("umount", umount2(argv[2], MNT_DETACH) == 0);
 	if (strcmp(cmd, "tiocsti") == 0 && argc == 3) {
