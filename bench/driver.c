@@ -7,7 +7,10 @@
  * and login do it. The time is measured in the child, around the PAM calls
  * only: fork, exit and reaping are the same for every stack and are shown
  * separately as "wall" (fork to reap, measured in the parent). The probe of
- * the child's namespaces after pam_open_session is not counted.
+ * the child's namespaces after pam_open_session is not counted. The parts are
+ * reported too: "load" is pam_start + pam_end (reading the service file,
+ * loading and unloading its modules), "open" and "close" the two session
+ * calls.
  *
  *   driver [-c CONFDIR] [-n N] [-W WARMUP] [-p PAUSE_US] [-o RAW.tsv] \
  *          run LABEL:SERVICE:USER[:create|:join]...
@@ -66,7 +69,7 @@ struct sample {
 	uint32_t index;
 	int32_t rc_start, rc_open, rc_close, rc_end;
 	uint32_t phase; /* 1: opened (burst --hold), 2: done */
-	uint64_t t_total, t_open, t_close; /* ns */
+	uint64_t t_total, t_open, t_close, t_load; /* ns; load: pam_start + pam_end */
 	uint64_t mnt_ino;
 	uint64_t tmp_dev;
 };
@@ -76,7 +79,7 @@ struct stack {
 	enum { CHECK_NONE, CHECK_CREATE, CHECK_JOIN } check;
 	uid_t uid;
 	size_t n;
-	uint64_t *total, *open, *close, *wall;
+	uint64_t *total, *open, *close, *load, *wall;
 	unsigned fails, isolated, private_tmp, set_left, set_present, teardown_slow, join_other;
 	uint64_t join_ino;
 	uint64_t teardown_max;
@@ -200,7 +203,7 @@ static _Noreturn void child_login(const char *service, const char *user, uint32_
 	struct sample s = { .index = index, .rc_start = -1, .rc_open = -1, .rc_close = -1,
 		.rc_end = -1, .phase = 2 };
 	pam_handle_t *h = NULL;
-	uint64_t t0, t1, t2, t3, t4;
+	uint64_t t0, t1, t2, t3, t4, t5;
 
 	if (start_fd >= 0) {
 		wait_eof(start_fd);
@@ -241,7 +244,9 @@ static _Noreturn void child_login(const char *service, const char *user, uint32_
 	t4 = now_ns();
 	s.t_close = t4 - t3;
 	s.rc_end = pam_end(h, s.rc_open == PAM_SUCCESS ? PAM_SUCCESS : s.rc_open);
-	s.t_total = (t2 - t0) + (now_ns() - t3);
+	t5 = now_ns();
+	s.t_total = (t2 - t0) + (t5 - t3);
+	s.t_load = (t1 - t0) + (t5 - t4);
 	(void)write_all(out_fd, &s, sizeof(s));
 	_exit(s.rc_open == PAM_SUCCESS && s.rc_close == PAM_SUCCESS && s.rc_end == PAM_SUCCESS ? 0 :
 												 1);
@@ -388,13 +393,14 @@ static int cmd_run(int argc, char **argv)
 		stacks[i].total = xcalloc(iterations, sizeof(uint64_t));
 		stacks[i].open = xcalloc(iterations, sizeof(uint64_t));
 		stacks[i].close = xcalloc(iterations, sizeof(uint64_t));
+		stacks[i].load = xcalloc(iterations, sizeof(uint64_t));
 		stacks[i].wall = xcalloc(iterations, sizeof(uint64_t));
 	}
 	if (raw_path) {
 		raw = fopen(raw_path, "we");
 		if (!raw)
 			die("%s: %m", raw_path);
-		fprintf(raw, "stack\titer\ttotal_us\topen_us\tclose_us\twall_us\tok\n");
+		fprintf(raw, "stack\titer\ttotal_us\topen_us\tclose_us\tload_us\twall_us\n");
 	}
 
 	for (unsigned it = 0; it < warmup + iterations; it++) {
@@ -429,7 +435,13 @@ static int cmd_run(int argc, char **argv)
 				continue;
 			}
 			if (!sample_ok(&s)) {
-				st->fails++;
+				/* The module says why in syslog; say what PAM returned. */
+				if (st->fails++ < 5)
+					fprintf(stderr,
+							"driver: %s login %u failed: start=%d open=%d "
+							"close=%d end=%d\n",
+							st->label, it, s.rc_start, s.rc_open, s.rc_close,
+							s.rc_end);
 				continue;
 			}
 			if (s.mnt_ino != host_mnt_ino)
@@ -445,12 +457,14 @@ static int cmd_run(int argc, char **argv)
 			st->total[st->n] = s.t_total;
 			st->open[st->n] = s.t_open;
 			st->close[st->n] = s.t_close;
+			st->load[st->n] = s.t_load;
 			st->wall[st->n] = wall;
 			st->n++;
 			if (raw)
-				fprintf(raw, "%s\t%u\t%.1f\t%.1f\t%.1f\t%.1f\t1\n", st->label, it,
+				fprintf(raw, "%s\t%u\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\n", st->label, it,
 						(double)s.t_total / 1e3, (double)s.t_open / 1e3,
-						(double)s.t_close / 1e3, (double)wall / 1e3);
+						(double)s.t_close / 1e3, (double)s.t_load / 1e3,
+						(double)wall / 1e3);
 		}
 	}
 	if (raw)
@@ -465,16 +479,18 @@ static int cmd_run(int argc, char **argv)
 		sort(st->total, st->n);
 		sort(st->open, st->n);
 		sort(st->close, st->n);
+		sort(st->load, st->n);
 		sort(st->wall, st->n);
 		printf("RESULT stack=%s service=%s user=%s n=%zu fails=%u p50=%.1f p90=%.1f "
-		       "p99=%.1f mean=%.1f open_p50=%.1f close_p50=%.1f wall_p50=%.1f "
+		       "p99=%.1f mean=%.1f open_p50=%.1f close_p50=%.1f load_p50=%.1f wall_p50=%.1f "
 		       "isolated=%u private_tmp=%u",
 				st->label, st->service, st->user, st->n, st->fails,
 				pct(st->total, st->n, 50), pct(st->total, st->n, 90),
 				pct(st->total, st->n, 99),
 				st->n ? (double)sum / (double)st->n / 1e3 : 0.0,
 				pct(st->open, st->n, 50), pct(st->close, st->n, 50),
-				pct(st->wall, st->n, 50), st->isolated, st->private_tmp);
+				pct(st->load, st->n, 50), pct(st->wall, st->n, 50), st->isolated,
+				st->private_tmp);
 		if (st->check == CHECK_CREATE)
 			printf(" check=create set_present_before=%u set_left_after=%u "
 			       "teardown_max_us=%.0f",
@@ -603,7 +619,7 @@ static void on_stop(int sig)
 
 static int cmd_hold(const char *service, int n_users, char **users)
 {
-	int out[2], rel[2];
+	int rel[2];
 	pid_t *pids = xcalloc((size_t)n_users, sizeof(pid_t));
 	unsigned fails = 0;
 	uint64_t t0 = now_ns();
@@ -612,7 +628,7 @@ static int cmd_hold(const char *service, int n_users, char **users)
 
 	if (n_users < 1)
 		die("hold: at least one user");
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(rel, O_CLOEXEC) < 0)
+	if (pipe2(rel, O_CLOEXEC) < 0)
 		die("pipe: %m");
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -620,8 +636,14 @@ static int cmd_hold(const char *service, int n_users, char **users)
 	/* One at a time, as logins usually arrive; the children keep the sessions. */
 	for (int i = 0; i < n_users && !stop_requested; i++) {
 		struct sample s;
+		int out[2];
+		bool ok;
 
 		(void)lookup_uid(users[i]);
+		/* A pipe per child, closed once it has reported: a child that dies
+		 * early is EOF, not a hang, and its last sample goes nowhere. */
+		if (pipe2(out, O_CLOEXEC) < 0)
+			die("pipe: %m");
 		fflush(NULL);
 		pids[i] = fork();
 		if (pids[i] < 0)
@@ -633,8 +655,11 @@ static int cmd_hold(const char *service, int n_users, char **users)
 			signal(SIGINT, SIG_IGN);
 			child_login(service, users[i], (uint32_t)i, out[1], -1, rel[0]);
 		}
-		if (!read_sample(out[0], &s) || s.phase != 1 || s.rc_start != PAM_SUCCESS ||
-				s.rc_open != PAM_SUCCESS) {
+		close(out[1]);
+		ok = read_sample(out[0], &s) && s.phase == 1 && s.rc_start == PAM_SUCCESS &&
+		     s.rc_open == PAM_SUCCESS;
+		close(out[0]);
+		if (!ok) {
 			fails++;
 			printf("failed %s\n", users[i]);
 			continue;

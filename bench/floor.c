@@ -16,6 +16,12 @@
  *
  *   floor [-n N] [-W WARMUP] [--full]
  *
+ *   floor --rss
+ *       The memory of the smallest idle process this binary can make: a
+ *       forked child that only waits, as the anchor is a forked child of the
+ *       helper. Built dynamically and with -static, it shows what any
+ *       glibc process costs in VmRSS before it does anything.
+ *
  * Run as root, single-threaded (setns into a mount namespace requires it).
  * The child's mounts are made in its own namespace after MS_SLAVE, so
  * nothing reaches the caller's mount table.
@@ -94,12 +100,64 @@ static _Noreturn void child(int sync_fd, bool full)
 	_exit(0);
 }
 
+/* Sum the fields named in want (kB) from one /proc file. */
+static long proc_kb(pid_t pid, const char *file, const char *want)
+{
+	char path[64], line[256];
+	long sum = 0, v;
+	size_t len = strlen(want);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, want, len) == 0 && sscanf(line + len, " %ld", &v) == 1)
+			sum += v;
+	fclose(f);
+	return sum;
+}
+
+static int idle_rss(void)
+{
+	int sv[2];
+	pid_t pid;
+	char b = 0;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return 2;
+	pid = fork();
+	if (pid < 0)
+		return 2;
+	if (pid == 0) {
+		close(sv[0]);
+		if (write(sv[1], &b, 1) != 1)
+			_exit(1);
+		while (read(sv[1], &b, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(sv[1]);
+	if (read(sv[0], &b, 1) != 1)
+		return 2;
+	printf("RESULT rss vmrss=%ld rss_file=%ld rss_anon=%ld pss=%ld private=%ld\n",
+			proc_kb(pid, "status", "VmRSS:"), proc_kb(pid, "status", "RssFile:"),
+			proc_kb(pid, "status", "RssAnon:"), proc_kb(pid, "smaps_rollup", "Pss:"),
+			proc_kb(pid, "smaps_rollup", "Private_Clean:") +
+					proc_kb(pid, "smaps_rollup", "Private_Dirty:"));
+	close(sv[0]);
+	waitpid(pid, NULL, 0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "iterations", required_argument, NULL, 'n' },
 		{ "warmup", required_argument, NULL, 'W' },
 		{ "full", no_argument, NULL, 'f' },
+		{ "rss", no_argument, NULL, 'R' },
 		{},
 	};
 	unsigned n = 500, warmup = 20, fails = 0;
@@ -119,8 +177,10 @@ int main(int argc, char **argv)
 		case 'f':
 			full = true;
 			break;
+		case 'R':
+			return idle_rss();
 		default:
-			fputs("usage: floor [-n N] [-W WARMUP] [--full]\n", stderr);
+			fputs("usage: floor [-n N] [-W WARMUP] [--full] | floor --rss\n", stderr);
 			return 2;
 		}
 	}
