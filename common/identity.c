@@ -158,6 +158,16 @@ int pns_account_lookup(const char *name, struct pns_account **ret)
 }
 
 #if HAVE_LIBSUBID
+#define SUBID_PROBE_STRIDE 1024u
+
+/* At most 256 probes, every SUBID_PROBE_STRIDE ids for ranges up to 256 Ki. */
+static uint64_t subid_probe_step(uint32_t count)
+{
+	uint64_t step = count / 256u;
+
+	return step > SUBID_PROBE_STRIDE ? step : SUBID_PROBE_STRIDE;
+}
+
 /* Every owner of id must be the account: a range shared with another
  * account would let this one reach that one's files. */
 static int check_owners(int (*owners)(uid_t, uid_t **), uint32_t id, uid_t uid)
@@ -201,11 +211,14 @@ static int first_range(int (*get)(const char *, struct subid_range **),
 		*ret_why = "the subordinate range runs past the last valid id";
 		return -EINVAL;
 	}
-	/* Both ends: a range overlapping another account's covers one of them,
-	 * unless it lies strictly inside ours (libsubid cannot list every range). */
-	r = check_owners(owners, r0.start, a->id.uid);
-	if (r == 0)
-		r = check_owners(owners, r0.start + r0.count - 1, a->id.uid);
+	/* libsubid cannot list every range, so ask who owns ids across ours: both
+	 * ends (any partial overlap covers one of them) and evenly spaced ids
+	 * between, so another account's range lying inside ours is caught when
+	 * it is at least SUBID_PROBE_STRIDE ids long (or 1/256 of our range). */
+	r = check_owners(owners, r0.start + r0.count - 1, a->id.uid);
+	for (uint64_t id = r0.start, step = subid_probe_step(r0.count);
+			r == 0 && id < (uint64_t)r0.start + r0.count; id += step)
+		r = check_owners(owners, (uint32_t)id, a->id.uid);
 	if (r < 0) {
 		*ret_why = r == -EPERM ? "the subordinate range overlaps another account's range"
 				       : "libsubid could not tell who owns the subordinate range";

@@ -306,10 +306,16 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 				&reply, &anchor_pidfd, &userns_fd);
 	if (r < 0) {
 		errno = -r;
-		pam_syslog(pamh, LOG_ERR,
-				"Denying session for user %s (uid %u): failed to set up its namespaces: "
-				"%s%s%m",
-				logname, plan.uid, reply.message, reply.message[0] ? ": " : "");
+		/* The helper's or anchor's own sentence says more than errno. */
+		if (reply.message[0])
+			pam_syslog(pamh, LOG_ERR,
+					"Denying session for user %s (uid %u): %s", logname, plan.uid,
+					reply.message);
+		else
+			pam_syslog(pamh, LOG_ERR,
+					"Denying session for user %s (uid %u): failed to set up its "
+					"namespaces: %m",
+					logname, plan.uid);
 		return pam_code(r);
 	}
 

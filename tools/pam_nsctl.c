@@ -743,6 +743,37 @@ static int predict(const struct pns_settings *s, const struct pns_account *a, st
 	return 0;
 }
 
+/* "inside outside count" lines, aligned under their label. */
+static void print_map(const char *label, const char *map)
+{
+	const char *line = map;
+
+	while (*line) {
+		const char *end = strchr(line, '\n');
+		int len = end ? (int)(end - line) : (int)strlen(line);
+
+		printf("  %-11s %.*s\n", line == map ? label : "", len, line);
+		line += len + (end ? 1 : 0);
+	}
+}
+
+/* The maps as JSON arrays of [inside, outside, count]. */
+static void json_map(const char *map)
+{
+	unsigned in, out, count;
+	const char *p = map;
+	bool first = true;
+	int n;
+
+	fputc('[', stdout);
+	while (sscanf(p, "%u %u %u\n%n", &in, &out, &count, &n) == 3) {
+		printf("%s[%u,%u,%u]", first ? "" : ",", in, out, count);
+		first = false;
+		p += n;
+	}
+	fputc(']', stdout);
+}
+
 static void explain_plan_text(const struct outcome *out, const char *user)
 {
 	const struct pns_plan *plan = &out->plan;
@@ -759,9 +790,9 @@ static void explain_plan_text(const struct outcome *out, const char *user)
 		printf("  user ns     entered in sshd's session child (stack with "
 		       "'auth optional pam_ns.so')\n");
 		if (pns_plan_uid_map(plan, map, sizeof(map)) > 0)
-			printf("  uid_map     %s", map);
+			print_map("uid_map", map);
 		if (pns_plan_gid_map(plan, map, sizeof(map)) > 0)
-			printf("  gid_map     %s", map);
+			print_map("gid_map", map);
 		printf("  su, login   ");
 		text_put(stdout, out->other_stacks);
 		fputs("\n", stdout);
@@ -832,9 +863,19 @@ static void explain_plan_json(const struct outcome *out)
 		first = false;
 	}
 	fputs("],\"other_stacks\":", stdout);
-	if (out->other_stacks)
+	if (out->other_stacks) {
+		char map[1024];
+
 		json_string(stdout, out->other_stacks);
-	else
+		if (pns_plan_uid_map(plan, map, sizeof(map)) > 0) {
+			fputs(",\"uid_map\":", stdout);
+			json_map(map);
+		}
+		if (pns_plan_gid_map(plan, map, sizeof(map)) > 0) {
+			fputs(",\"gid_map\":", stdout);
+			json_map(map);
+		}
+	} else
 		fputs("null", stdout);
 	fputs(",\"share\":", stdout);
 	json_string(stdout, share_name(plan->share));
