@@ -243,7 +243,7 @@ require_built() {
 # the tests do not depend on where the build tree was cloned.
 pns_setup() {
 	require_root
-	PNS_T=$(mktemp -d /etc/pam_ns-test.XXXXXX) || exit 2
+	PNS_T=$(mktemp -d "${PNS_T_PREFIX:-/etc/pam_ns-test}.XXXXXX") || exit 2
 	chmod 0755 "$PNS_T"
 	defer rm -rf --one-file-system "$PNS_T"
 	mkdir -m 0755 "$PNS_T/bin" "$PNS_T/pam.d" "$PNS_T/authorized_keys"
@@ -460,7 +460,7 @@ ssh_authorize() {
 # sshd_start [internal|server]: an sshd on 127.0.0.1 with its own PAM service
 # (sshd takes the service name from argv[0]). Sets SSHD_PORT, SSHD_LOG,
 # SSHD_PIDFILE, SSHD_SERVICE. The PAM stack is sshd_stack() unless
-# SSHD_STACK names a file to use instead.
+# SSHD_STACK names a file to use instead; SSHD_NAME overrides the service name.
 sshd_start() {
 	local sftp=${1:-internal} n cfg port try subsystem
 	_pns_sshd_n=$((_pns_sshd_n + 1))
@@ -469,7 +469,7 @@ sshd_start() {
 	mkdir -p -m 0755 /run/sshd
 	[ -f "$PNS_T/ssh_host_ed25519_key" ] ||
 		ssh-keygen -q -t ed25519 -N '' -f "$PNS_T/ssh_host_ed25519_key" </dev/null
-	SSHD_SERVICE=pamnstest-$$-$n
+	SSHD_SERVICE=${SSHD_NAME:-pamnstest-$$-$n} # the PAM service name
 	if [ -n "${SSHD_STACK:-}" ]; then
 		pam_service "$SSHD_SERVICE" <"$SSHD_STACK"
 	else
