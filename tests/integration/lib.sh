@@ -269,20 +269,83 @@ policy() {
 
 # ---------------------------------------------------------------- syslog
 
-# Start a /dev/log receiver when nothing listens there; remove it at exit only
-# if we created it. Exports PNS_SYSLOG_FILE for child scripts.
+# Syslog. PNS_SYSLOG_FILE names the file the tests read. When /dev/log is
+# missing (no syslog daemon, as in CI), start a small receiver on it. Test runs
+# share one receiver: each registers its PID in "$file.users/" and the receiver
+# exits by itself (removing /dev/log, if it is still its own socket, and its
+# file) once no registered process is alive. So no run ever kills or unlinks
+# another run's receiver.
+PNS_SYSLOG_POINTER=${PNS_SYSLOG_POINTER:-/run/pam_ns-test-syslog}
+PNS_SYSLOG_SOCKET=${PNS_SYSLOG_SOCKET:-/dev/log}
+_pns_syslog_receiver='
+import os, select, socket, sys, time
+path, out, pointer = sys.argv[1:4]
+users = out + ".users"
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(path)
+ino = os.stat(path).st_ino
+os.chmod(path, 0o666)
+with open(pointer + ".tmp", "w") as p:
+    p.write(out + "\n")
+os.rename(pointer + ".tmp", pointer)
+
+def alive():
+    n = 0
+    for e in os.listdir(users):
+        try:
+            os.kill(int(e), 0)
+            n += 1
+        except ProcessLookupError:
+            try:
+                os.unlink(os.path.join(users, e))
+            except OSError:
+                pass
+        except (ValueError, PermissionError):
+            n += 1
+    return n
+
+idle, last = 0, time.monotonic()
+with open(out, "ab", buffering=0) as f:
+    while idle < 2:
+        r, _, _ = select.select([s], [], [], 1.0)
+        if r:
+            d = s.recv(65536).rstrip(b"\0\n").replace(b"\n", b" ")
+            f.write(time.strftime("%H:%M:%S ").encode() + d + b"\n")
+        if time.monotonic() - last >= 1.0:
+            last = time.monotonic()
+            idle = idle + 1 if alive() == 0 else 0
+try:
+    with open(pointer) as p:
+        if p.read().strip() == out:
+            os.unlink(pointer)
+except OSError:
+    pass
+try:
+    if os.stat(path).st_ino == ino:
+        os.unlink(path)
+except OSError:
+    pass
+for e in os.listdir(users):
+    os.unlink(os.path.join(users, e))
+os.rmdir(users)
+os.unlink(out)
+'
+
+# _pns_syslog_join: use the receiver another run started, if there is one.
+_pns_syslog_join() {
+	local f
+	f=$(cat "$PNS_SYSLOG_POINTER" 2>/dev/null)
+	[ -n "$f" ] && [ -r "$f" ] && [ -d "$f.users" ] || return 1
+	: >"$f.users/$$" 2>/dev/null || return 1
+	defer rm -f "$f.users/$$"
+	export PNS_SYSLOG_FILE=$f
+}
+
 syslog_ensure() {
-	if [ -n "${PNS_SYSLOG_FILE:-}" ]; then
-		return 0
-	fi
-	if [ -S /dev/log ] || [ -e /dev/log ]; then
-		local f
-		# Another test run's receiver (see below) says where it writes.
-		f=$(cat /run/pam_ns-test-syslog 2>/dev/null)
-		if [ -n "$f" ] && [ -r "$f" ]; then
-			export PNS_SYSLOG_FILE=$f
-			return 0
-		fi
+	local f py=/usr/bin/python3 out
+	[ -n "${PNS_SYSLOG_FILE:-}" ] && return 0
+	if [ -e "$PNS_SYSLOG_SOCKET" ]; then
+		_pns_syslog_join && return 0
 		for f in /var/log/auth.log /var/log/syslog /var/log/messages; do
 			if [ -r "$f" ]; then
 				export PNS_SYSLOG_FILE=$f
@@ -291,28 +354,21 @@ syslog_ensure() {
 		done
 		return 0
 	fi
-	local py=/usr/bin/python3 out
 	[ -x "$py" ] || py=$(command -v python3) || return 0
 	out=$(mktemp /var/tmp/pam_ns-syslog.XXXXXX)
-	"$py" -c '
-import os, socket, sys, time
-path, out = sys.argv[1], sys.argv[2]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(path)
-os.chmod(path, 0o666)
-with open(out, "ab", buffering=0) as f:
-    while True:
-        d = s.recv(65536).rstrip(b"\0\n")
-        f.write(time.strftime("%H:%M:%S ").encode() + d.replace(b"\n", b" ") + b"\n")
-' /dev/log "$out" </dev/null >/dev/null 2>&1 &
-	local pid=$!
-	defer_eval "kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f /dev/log '$out'; [ \"\$(cat /run/pam_ns-test-syslog 2>/dev/null)\" = '$out' ] && rm -f /run/pam_ns-test-syslog"
-	if ! wait_until 5 test -S /dev/log; then
-		echo "$PNS_TEST: could not start a syslog receiver on /dev/log" >&2
+	mkdir -m 0700 "$out.users"
+	: >"$out.users/$$"
+	defer rm -f "$out.users/$$"
+	setsid "$py" -c "$_pns_syslog_receiver" "$PNS_SYSLOG_SOCKET" "$out" "$PNS_SYSLOG_POINTER" \
+		</dev/null >/dev/null 2>&1 &
+	if wait_until 5 sh -c "[ \"\$(cat $PNS_SYSLOG_POINTER 2>/dev/null)\" = '$out' ]"; then
+		export PNS_SYSLOG_FILE=$out
 		return 0
 	fi
-	echo "$out" >/run/pam_ns-test-syslog
-	export PNS_SYSLOG_FILE=$out
+	# Another run bound the socket first (our receiver could not): join it.
+	rm -rf "$out" "$out.users"
+	wait_until 5 _pns_syslog_join || echo "$PNS_TEST: no syslog receiver on /dev/log" >&2
+	return 0
 }
 
 # syslog_since_start: what syslog received since pns_setup.
