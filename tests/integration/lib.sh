@@ -401,6 +401,10 @@ _pns_user_del() { # NAME UID
 		fail "cleanup: set of $1 torn down" \
 			"uid $2 still has anchor sockets after its processes were killed: $(ls "$PNS_RUN_DIR/$2" 2>&1)"
 	fi
+	# What the account left in the host's shared directories: there only if
+	# isolation failed, and it must not leak into the next test.
+	find /tmp /var/tmp /dev/shm -xdev -mindepth 1 -maxdepth 1 -uid "$2" \
+		-exec rm -rf --one-file-system {} + 2>/dev/null
 	userdel -r "$1" >/dev/null 2>&1 || userdel -f -r "$1" >/dev/null 2>&1
 }
 

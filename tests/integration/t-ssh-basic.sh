@@ -25,13 +25,15 @@ ssh_keygen_client
 # --- ssh host cmd -------------------------------------------------------------
 sshd_start internal
 sshd_port_internal=$SSHD_PORT
+marker=/tmp/pns-cmd-marker-$$-$RANDOM
+defer rm -f "$marker" # only there if isolation failed
 out=$(ssh_as pamns-alice 'echo user=$(id -un)
 	echo mnt=$(readlink /proc/self/ns/mnt)
 	echo ipc=$(readlink /proc/self/ns/ipc)
 	echo uts=$(readlink /proc/self/ns/uts)
 	echo fstype=$(findmnt -no FSTYPE /tmp)
 	echo caps=$(sed -n "s/^CapEff:[[:space:]]*//p" /proc/self/status)
-	echo x >/tmp/cmd-marker && echo wrote=yes' 2>&1)
+	echo x >'"$marker"' && echo wrote=yes' 2>&1)
 rc=$?
 check_eq "ssh cmd: exits 0" 0 "$rc" "$out"
 check_eq "ssh cmd: runs as the user" pamns-alice "$(kv user "$out")" "$out"
@@ -42,7 +44,7 @@ check_ne "ssh cmd: private UTS namespace" "$host_uts" "$(kv uts "$out")" "$out"
 check_eq "ssh cmd: /tmp is a tmpfs" tmpfs "$(kv fstype "$out")" "$out"
 check_eq "ssh cmd: no effective capabilities" 0000000000000000 "$(kv caps "$out")" "$out"
 check_eq "ssh cmd: user can write the private /tmp" yes "$(kv wrote "$out")" "$out"
-check_eq "ssh cmd: host /tmp does not get the file" no "$(test -e /tmp/cmd-marker && echo yes || echo no)"
+check_eq "ssh cmd: host /tmp does not get the file" no "$(test -e "$marker" && echo yes || echo no)"
 if wait_set_gone "$alice_uid" "$mnt"; then
 	pass "ssh cmd: set torn down after logout"
 else
