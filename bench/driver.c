@@ -68,8 +68,10 @@
 struct sample {
 	uint32_t index;
 	int32_t rc_start, rc_open, rc_close, rc_end;
-	uint32_t phase; /* 1: opened (burst --hold), 2: done */
-	uint64_t t_total, t_open, t_close, t_load; /* ns; load: pam_start + pam_end */
+	/* 1: opened (burst --hold), 2: done */
+	uint32_t phase;
+	/* ns; load is pam_start + pam_end */
+	uint64_t t_total, t_open, t_close, t_load;
 	uint64_t mnt_ino;
 	uint64_t tmp_dev;
 };
@@ -191,17 +193,27 @@ static void wait_eof(int fd)
 	while (n > 0 || (n < 0 && errno == EINTR));
 }
 
+static bool sample_ok(const struct sample *s)
+{
+	return s->rc_start == PAM_SUCCESS && s->rc_open == PAM_SUCCESS &&
+	       s->rc_close == PAM_SUCCESS && s->rc_end == PAM_SUCCESS;
+}
+
 /*
  * The child: one login. start_fd (if >= 0) is a barrier before the clock
  * starts; hold_fd (if >= 0) keeps the session open until EOF, and the
  * opened sample goes out first so the parent can release everyone at once.
  */
-static _Noreturn void child_login(const char *service, const char *user, uint32_t index,
-		int out_fd, int start_fd, int hold_fd)
+static _Noreturn void child_login(const char *service, const char *user, uint32_t index, int out_fd,
+	int start_fd, int hold_fd)
 {
-	struct pam_conv pc = { conv, NULL };
-	struct sample s = { .index = index, .rc_start = -1, .rc_open = -1, .rc_close = -1,
-		.rc_end = -1, .phase = 2 };
+	struct pam_conv pc = {conv, NULL};
+	struct sample s = {.index = index,
+		.rc_start = -1,
+		.rc_open = -1,
+		.rc_close = -1,
+		.rc_end = -1,
+		.phase = 2};
 	pam_handle_t *h = NULL;
 	uint64_t t0, t1, t2, t3, t4, t5;
 
@@ -248,14 +260,7 @@ static _Noreturn void child_login(const char *service, const char *user, uint32_
 	s.t_total = (t2 - t0) + (t5 - t3);
 	s.t_load = (t1 - t0) + (t5 - t4);
 	(void)write_all(out_fd, &s, sizeof(s));
-	_exit(s.rc_open == PAM_SUCCESS && s.rc_close == PAM_SUCCESS && s.rc_end == PAM_SUCCESS ? 0 :
-												 1);
-}
-
-static bool sample_ok(const struct sample *s)
-{
-	return s->rc_start == PAM_SUCCESS && s->rc_open == PAM_SUCCESS &&
-	       s->rc_close == PAM_SUCCESS && s->rc_end == PAM_SUCCESS;
+	_exit(sample_ok(&s) ? 0 : 1);
 }
 
 static void sock_path(uid_t uid, char buf[static 96])
@@ -325,7 +330,7 @@ static void sort(uint64_t *v, size_t n)
 
 static void parse_stack(char *spec, struct stack *st)
 {
-	char *f[4] = { 0 };
+	char *f[4] = {0};
 	size_t n = 0;
 
 	for (char *p = spec; n < 4; n++) {
@@ -438,10 +443,10 @@ static int cmd_run(int argc, char **argv)
 				/* The module says why in syslog; say what PAM returned. */
 				if (st->fails++ < 5)
 					fprintf(stderr,
-							"driver: %s login %u failed: start=%d open=%d "
-							"close=%d end=%d\n",
-							st->label, it, s.rc_start, s.rc_open, s.rc_close,
-							s.rc_end);
+						"driver: %s login %u failed: start=%d open=%d "
+						"close=%d end=%d\n",
+						st->label, it, s.rc_start, s.rc_open, s.rc_close,
+						s.rc_end);
 				continue;
 			}
 			if (s.mnt_ino != host_mnt_ino)
@@ -461,10 +466,10 @@ static int cmd_run(int argc, char **argv)
 			st->wall[st->n] = wall;
 			st->n++;
 			if (raw)
-				fprintf(raw, "%s\t%u\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\n", st->label, it,
-						(double)s.t_total / 1e3, (double)s.t_open / 1e3,
-						(double)s.t_close / 1e3, (double)s.t_load / 1e3,
-						(double)wall / 1e3);
+				fprintf(raw, "%s\t%u\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\n", st->label,
+					it, (double)s.t_total / 1e3, (double)s.t_open / 1e3,
+					(double)s.t_close / 1e3, (double)s.t_load / 1e3,
+					(double)wall / 1e3);
 		}
 	}
 	if (raw)
@@ -482,22 +487,22 @@ static int cmd_run(int argc, char **argv)
 		sort(st->load, st->n);
 		sort(st->wall, st->n);
 		printf("RESULT stack=%s service=%s user=%s n=%zu fails=%u p50=%.1f p90=%.1f "
-		       "p99=%.1f mean=%.1f open_p50=%.1f close_p50=%.1f load_p50=%.1f wall_p50=%.1f "
+		       "p99=%.1f mean=%.1f open_p50=%.1f close_p50=%.1f load_p50=%.1f "
+		       "wall_p50=%.1f "
 		       "isolated=%u private_tmp=%u",
-				st->label, st->service, st->user, st->n, st->fails,
-				pct(st->total, st->n, 50), pct(st->total, st->n, 90),
-				pct(st->total, st->n, 99),
-				st->n ? (double)sum / (double)st->n / 1e3 : 0.0,
-				pct(st->open, st->n, 50), pct(st->close, st->n, 50),
-				pct(st->load, st->n, 50), pct(st->wall, st->n, 50), st->isolated,
-				st->private_tmp);
+			st->label, st->service, st->user, st->n, st->fails,
+			pct(st->total, st->n, 50), pct(st->total, st->n, 90),
+			pct(st->total, st->n, 99), st->n ? (double)sum / (double)st->n / 1e3 : 0.0,
+			pct(st->open, st->n, 50), pct(st->close, st->n, 50),
+			pct(st->load, st->n, 50), pct(st->wall, st->n, 50), st->isolated,
+			st->private_tmp);
 		if (st->check == CHECK_CREATE)
 			printf(" check=create set_present_before=%u set_left_after=%u "
 			       "teardown_max_us=%.0f",
-					st->set_present, st->set_left, (double)st->teardown_max / 1e3);
+				st->set_present, st->set_left, (double)st->teardown_max / 1e3);
 		if (st->check == CHECK_JOIN)
 			printf(" check=join join_mnt=%" PRIu64 " join_other=%u", st->join_ino,
-					st->join_other);
+				st->join_other);
 		printf("\n");
 	}
 	fflush(stdout);
@@ -507,7 +512,7 @@ static int cmd_run(int argc, char **argv)
 /* --------------------------------------------------------------- burst */
 
 static int cmd_burst(const char *service, unsigned k, unsigned rounds, bool hold, bool gone,
-		int n_users, char **users)
+	int n_users, char **users)
 {
 	size_t cap = (size_t)k * rounds, n = 0, n_fail = 0;
 	uint64_t *lat = xcalloc(cap, sizeof(uint64_t)), *span = xcalloc(rounds, sizeof(uint64_t));
@@ -522,7 +527,7 @@ static int cmd_burst(const char *service, unsigned k, unsigned rounds, bool hold
 		uids[i] = lookup_uid(users[i]);
 
 	for (unsigned r = 0; r < rounds; r++) {
-		int out[2], start[2], rel[2] = { -1, -1 };
+		int out[2], start[2], rel[2] = {-1, -1};
 		struct sample s;
 		unsigned opened = 0, done = 0;
 		uint64_t t0;
@@ -532,7 +537,7 @@ static int cmd_burst(const char *service, unsigned k, unsigned rounds, bool hold
 				if (wait_set_gone(uids[i]) == UINT64_MAX)
 					die("burst: the set of %s is still there", users[i]);
 		if (pipe2(out, O_CLOEXEC) < 0 || pipe2(start, O_CLOEXEC) < 0 ||
-				(hold && pipe2(rel, O_CLOEXEC) < 0))
+			(hold && pipe2(rel, O_CLOEXEC) < 0))
 			die("pipe: %m");
 		fflush(NULL);
 		for (unsigned i = 0; i < k; i++) {
@@ -544,8 +549,8 @@ static int cmd_burst(const char *service, unsigned k, unsigned rounds, bool hold
 				close(start[1]);
 				if (hold)
 					close(rel[1]);
-				child_login(service, users[i % (unsigned)n_users], i, out[1], start[0],
-						hold ? rel[0] : -1);
+				child_login(service, users[i % (unsigned)n_users], i, out[1],
+					start[0], hold ? rel[0] : -1);
 			}
 		}
 		close(out[1]);
@@ -600,8 +605,8 @@ static int cmd_burst(const char *service, unsigned k, unsigned rounds, bool hold
 	sort(span, rounds);
 	printf("RESULT burst service=%s k=%u rounds=%u n=%zu fails=%zu p50=%.1f p90=%.1f p99=%.1f "
 	       "max=%.1f makespan_p50=%.1f",
-			service, k, rounds, n, n_fail, pct(lat, n, 50), pct(lat, n, 90),
-			pct(lat, n, 99), n ? (double)lat[n - 1] / 1e3 : 0.0, pct(span, rounds, 50));
+		service, k, rounds, n, n_fail, pct(lat, n, 50), pct(lat, n, 90), pct(lat, n, 99),
+		n ? (double)lat[n - 1] / 1e3 : 0.0, pct(span, rounds, 50));
 	if (hold)
 		printf(" hold=1 mnt=%" PRIu64 " mnt_other=%u", first_ino, distinct_other);
 	printf("\n");
@@ -623,7 +628,7 @@ static int cmd_hold(const char *service, int n_users, char **users)
 	pid_t *pids = xcalloc((size_t)n_users, sizeof(pid_t));
 	unsigned fails = 0;
 	uint64_t t0 = now_ns();
-	struct sigaction sa = { .sa_handler = on_stop };
+	struct sigaction sa = {.sa_handler = on_stop};
 	char c;
 
 	if (n_users < 1)
@@ -665,10 +670,10 @@ static int cmd_hold(const char *service, int n_users, char **users)
 			continue;
 		}
 		printf("held %s %d %" PRIu64 " %.1f\n", users[i], (int)pids[i], s.mnt_ino,
-				(double)s.t_total / 1e3);
+			(double)s.t_total / 1e3);
 	}
 	printf("ready n=%d fails=%u open_all_ms=%.1f\n", n_users, fails,
-			(double)(now_ns() - t0) / 1e6);
+		(double)(now_ns() - t0) / 1e6);
 	fflush(stdout);
 
 	/* Until stdin closes or we are told to stop. */
@@ -699,7 +704,7 @@ static _Noreturn void usage(void)
 	      "       driver [-c CONFDIR] burst -s SERVICE -k K [-r ROUNDS] [--hold] [--gone] "
 	      "USER...\n"
 	      "       driver [-c CONFDIR] hold -s SERVICE USER...\n",
-			stderr);
+		stderr);
 	exit(2);
 }
 
@@ -723,16 +728,16 @@ static bool opt_hold, opt_gone;
 static void parse_opts(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "confdir", required_argument, NULL, 'c' },
-		{ "iterations", required_argument, NULL, 'n' },
-		{ "warmup", required_argument, NULL, 'W' },
-		{ "pause", required_argument, NULL, 'p' },
-		{ "raw", required_argument, NULL, 'o' },
-		{ "service", required_argument, NULL, 's' },
-		{ "concurrency", required_argument, NULL, 'k' },
-		{ "rounds", required_argument, NULL, 'r' },
-		{ "hold", no_argument, NULL, 'H' },
-		{ "gone", no_argument, NULL, 'G' },
+		{"confdir", required_argument, NULL, 'c'},
+		{"iterations", required_argument, NULL, 'n'},
+		{"warmup", required_argument, NULL, 'W'},
+		{"pause", required_argument, NULL, 'p'},
+		{"raw", required_argument, NULL, 'o'},
+		{"service", required_argument, NULL, 's'},
+		{"concurrency", required_argument, NULL, 'k'},
+		{"rounds", required_argument, NULL, 'r'},
+		{"hold", no_argument, NULL, 'H'},
+		{"gone", no_argument, NULL, 'G'},
 		{},
 	};
 	int c;
@@ -794,7 +799,7 @@ int main(int argc, char **argv)
 		usage();
 	if (strcmp(cmd, "burst") == 0)
 		return cmd_burst(opt_service, opt_k, opt_rounds, opt_hold, opt_gone, argc - optind,
-				argv + optind);
+			argv + optind);
 	if (strcmp(cmd, "hold") == 0)
 		return cmd_hold(opt_service, argc - optind, argv + optind);
 	usage();

@@ -87,8 +87,8 @@ static _Noreturn void child(int sync_fd, bool full)
 		_exit(1);
 	if (mount("floor", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=25%") < 0)
 		_exit(1);
-	if (full && mount("floor", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV,
-				"mode=1777,size=25%") < 0)
+	if (full &&
+		mount("floor", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=25%") < 0)
 		_exit(1);
 	if (sethostname(host, sizeof(host) - 1) < 0)
 		_exit(1);
@@ -142,10 +142,10 @@ static int idle_rss(void)
 	if (read(sv[0], &b, 1) != 1)
 		return 2;
 	printf("RESULT rss vmrss=%ld rss_file=%ld rss_anon=%ld pss=%ld private=%ld\n",
-			proc_kb(pid, "status", "VmRSS:"), proc_kb(pid, "status", "RssFile:"),
-			proc_kb(pid, "status", "RssAnon:"), proc_kb(pid, "smaps_rollup", "Pss:"),
-			proc_kb(pid, "smaps_rollup", "Private_Clean:") +
-					proc_kb(pid, "smaps_rollup", "Private_Dirty:"));
+		proc_kb(pid, "status", "VmRSS:"), proc_kb(pid, "status", "RssFile:"),
+		proc_kb(pid, "status", "RssAnon:"), proc_kb(pid, "smaps_rollup", "Pss:"),
+		proc_kb(pid, "smaps_rollup", "Private_Clean:") +
+			proc_kb(pid, "smaps_rollup", "Private_Dirty:"));
 	close(sv[0]);
 	waitpid(pid, NULL, 0);
 	return 0;
@@ -154,10 +154,10 @@ static int idle_rss(void)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "iterations", required_argument, NULL, 'n' },
-		{ "warmup", required_argument, NULL, 'W' },
-		{ "full", no_argument, NULL, 'f' },
-		{ "rss", no_argument, NULL, 'R' },
+		{"iterations", required_argument, NULL, 'n'},
+		{"warmup", required_argument, NULL, 'W'},
+		{"full", no_argument, NULL, 'f'},
+		{"rss", no_argument, NULL, 'R'},
 		{},
 	};
 	unsigned n = 500, warmup = 20, fails = 0;
@@ -229,7 +229,7 @@ int main(int argc, char **argv)
 			ok = false;
 		t1 = now_ns();
 		if (ok && (setns(self_mnt, CLONE_NEWNS) < 0 || setns(self_ipc, CLONE_NEWIPC) < 0 ||
-				setns(self_uts, CLONE_NEWUTS) < 0)) {
+				  setns(self_uts, CLONE_NEWUTS) < 0)) {
 			perror("floor: cannot go back to the original namespaces");
 			kill(pid, SIGKILL);
 			return 2;
@@ -257,7 +257,7 @@ int main(int argc, char **argv)
 	qsort(whole, got, sizeof(*whole), cmp_u64);
 	printf("RESULT floor full=%d n=%zu fails=%u p50=%.1f p90=%.1f p99=%.1f "
 	       "teardown_p50=%.1f teardown_p99=%.1f\n",
-			full, got, fails, pct(create, got, 50), pct(create, got, 90),
-			pct(create, got, 99), pct(whole, got, 50), pct(whole, got, 99));
+		full, got, fails, pct(create, got, 50), pct(create, got, 90), pct(create, got, 99),
+		pct(whole, got, 50), pct(whole, got, 99));
 	return fails ? 1 : 0;
 }
