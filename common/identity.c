@@ -2,12 +2,14 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/identity.h"
 
 #if HAVE_LIBSUBID
+#include <dlfcn.h>
 #include <shadow/subid.h>
 #endif
 
@@ -228,18 +230,47 @@ static int first_range(int (*get)(const char *, struct subid_range **),
 	return 0;
 }
 
+struct subid_api {
+	bool (*init)(const char *, FILE *);
+	int (*uid_ranges)(const char *, struct subid_range **);
+	int (*gid_ranges)(const char *, struct subid_range **);
+	int (*uid_owners)(uid_t, uid_t **);
+	int (*gid_owners)(gid_t, uid_t **);
+};
+
 int pns_account_subids(const struct pns_account *a, struct pns_idrange *ret_uid,
 		struct pns_idrange *ret_gid, const char **ret_why)
 {
+	struct subid_api api;
 	struct pns_idrange u, g;
+	void *h;
 	int r;
 
+	/* Loaded here, for the logins that need it, and unloaded after. */
+	h = dlopen(PNS_LIBSUBID_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		*ret_why = "userns_map = subid but libsubid (" PNS_LIBSUBID_SONAME ") cannot be loaded";
+		return -EOPNOTSUPP;
+	}
+	*(void **)&api.init = dlsym(h, "subid_init");
+	*(void **)&api.uid_ranges = dlsym(h, "subid_get_uid_ranges");
+	*(void **)&api.gid_ranges = dlsym(h, "subid_get_gid_ranges");
+	*(void **)&api.uid_owners = dlsym(h, "subid_get_uid_owners");
+	*(void **)&api.gid_owners = dlsym(h, "subid_get_gid_owners");
+	if (!api.init || !api.uid_ranges || !api.gid_ranges || !api.uid_owners ||
+			!api.gid_owners) {
+		dlclose(h);
+		*ret_why = "libsubid lacks the functions pam_ns needs";
+		return -EOPNOTSUPP;
+	}
+
 	/* NULL: libsubid sends its messages to /dev/null, never to a tty. */
-	(void)subid_init("pam_ns", NULL);
-	r = first_range(subid_get_uid_ranges, subid_get_uid_owners, a, &u, ret_why);
-	if (r < 0)
-		return r;
-	r = first_range(subid_get_gid_ranges, subid_get_gid_owners, a, &g, ret_why);
+	(void)api.init("pam_ns", NULL);
+	r = first_range(api.uid_ranges, api.uid_owners, a, &u, ret_why);
+	if (r >= 0)
+		r = first_range(api.gid_ranges, (int (*)(uid_t, uid_t **))api.gid_owners, a, &g,
+				ret_why);
+	dlclose(h);
 	if (r < 0)
 		return r;
 	*ret_uid = u;
