@@ -131,9 +131,11 @@ static void kill_member(struct anchor *a, pid_t pid, const char *name)
 	close(fd);
 }
 
-/* Count the processes in the set (any of its namespaces), not counting us;
- * with kill, SIGKILL each of them. */
-static int scan_members_kill(struct anchor *a, bool kill, unsigned *ret_count, pid_t *ret_first)
+enum scan_mode { SCAN_FIRST, SCAN_COUNT, SCAN_KILL };
+
+/* Find the processes in the set (any of its namespaces), not counting us:
+ * the first one, all of them, or all of them killed with SIGKILL. */
+static int scan(struct anchor *a, enum scan_mode mode, unsigned *ret_count, pid_t *ret_first)
 {
 	int r;
 	unsigned count = 0;
@@ -154,8 +156,10 @@ static int scan_members_kill(struct anchor *a, bool kill, unsigned *ret_count, p
 			continue;
 		if (count++ == 0)
 			first = (pid_t)pid;
-		if (kill)
+		if (mode == SCAN_KILL)
 			kill_member(a, (pid_t)pid, de->d_name);
+		else if (mode == SCAN_FIRST)
+			break;
 	}
 	closedir(d);
 	*ret_count = count;
@@ -163,10 +167,7 @@ static int scan_members_kill(struct anchor *a, bool kill, unsigned *ret_count, p
 	return 0;
 }
 
-static int scan_members(struct anchor *a, unsigned *ret_count, pid_t *ret_first)
-{
-	return scan_members_kill(a, false, ret_count, ret_first);
-}
+
 
 /* The last session has gone: tear down, or watch a process that is still here. */
 static void check_empty(struct anchor *a)
@@ -177,7 +178,7 @@ static void check_empty(struct anchor *a)
 		char name[16];
 		int fd;
 
-		if (scan_members(a, &count, &pid) < 0)
+		if (scan(a, SCAN_FIRST, &count, &pid) < 0)
 			return; /* try again at the next event */
 		if (count == 0) {
 			try_teardown(a);
@@ -200,10 +201,23 @@ static void check_empty(struct anchor *a)
 
 static void drop_session(struct anchor *a, size_t i)
 {
-	safe_close(a->sessions[i].pidfd);
+	int pidfd = a->sessions[i].pidfd;
+
 	a->sessions[i] = a->sessions[--a->n_sessions];
-	if (a->n_sessions == 0)
-		check_empty(a);
+	if (a->n_sessions > 0) {
+		close(pidfd);
+		return;
+	}
+	/* The last session. At logout its caller (sshd's monitor, su) still
+	 * runs in the set for a moment: watch it and walk /proc once it has
+	 * gone, rather than now and again then. */
+	if (pns_pidfd_send_signal(pidfd, 0) == 0) {
+		a->watch_pidfd = safe_close(a->watch_pidfd);
+		a->watch_pidfd = pidfd;
+		return;
+	}
+	close(pidfd);
+	check_empty(a);
 }
 
 /* Every reply names the set: a success reply without a valid set name does
@@ -270,7 +284,7 @@ static void handle_status(struct anchor *a, int cfd)
 	unsigned count = 0;
 	pid_t first;
 
-	(void)scan_members(a, &count, &first);
+	(void)scan(a, SCAN_COUNT, &count, &first);
 	m.status.uid = a->plan.uid;
 	m.status.anchor_pid = getpid();
 	m.status.sessions = (uint32_t)a->n_sessions;
@@ -294,7 +308,7 @@ static void handle_stop(struct anchor *a, int cfd, bool force)
 	unsigned count = 0;
 	pid_t first;
 
-	if (scan_members(a, &count, &first) < 0) {
+	if (scan(a, SCAN_COUNT, &count, &first) < 0) {
 		reply_error(a, cfd, -EIO, "cannot list the processes of the set");
 		return;
 	}
@@ -308,9 +322,9 @@ static void handle_stop(struct anchor *a, int cfd, bool force)
 	helper_log(LOG_NOTICE, "Stopping set %s of uid %u (%zu sessions, %u processes)%s", a->name,
 			a->plan.uid, a->n_sessions, count, force ? ", killing them" : "");
 	for (int round = 0; force && count > 0 && round < 50; round++) {
-		(void)scan_members_kill(a, true, &count, &first);
+		(void)scan(a, SCAN_KILL, &count, &first);
 		usleep(20000);
-		(void)scan_members(a, &count, &first);
+		(void)scan(a, SCAN_COUNT, &count, &first);
 	}
 	if (count > 0) {
 		reply_error(a, cfd, -EBUSY, "processes of the set would not die");
