@@ -20,6 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -163,6 +164,10 @@ static int count_session_sets(int dir_fd)
 	return n;
 }
 
+static void on_alarm(int sig)
+{
+}
+
 /*
  * Take uid/lock. A tearing-down anchor removes the lock file and the
  * directory while holding the lock, so a lock won on a file that is no
@@ -180,12 +185,31 @@ static int lock_uid_dir(int dir_fd, uint64_t deadline)
 		return negative_errno();
 	if (!S_ISREG(st.st_mode) || st.st_uid != 0)
 		return -EPERM;
+	/* Block until the lock is ours or the deadline passes: SIGALRM (no
+	 * SA_RESTART) interrupts flock(). Waiters wake as soon as it is free,
+	 * with no polling interval to add to every concurrent login. */
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		struct sigaction sa = { .sa_handler = on_alarm }, old_sa;
+		uint64_t now = pns_now_usec();
+		struct itimerval it = { 0 };
+		int r;
+
 		if (errno != EWOULDBLOCK)
 			return negative_errno();
-		if (pns_now_usec() >= deadline)
+		if (now >= deadline)
 			return -ETIMEDOUT;
-		usleep(2000);
+		it.it_value.tv_sec = (time_t)((deadline - now) / 1000000u);
+		it.it_value.tv_usec = (suseconds_t)((deadline - now) % 1000000u);
+		(void)sigaction(SIGALRM, &sa, &old_sa);
+		(void)setitimer(ITIMER_REAL, &it, NULL);
+		r = flock(fd, LOCK_EX);
+		it.it_value.tv_sec = it.it_value.tv_usec = 0;
+		(void)setitimer(ITIMER_REAL, &it, NULL);
+		(void)sigaction(SIGALRM, &old_sa, NULL);
+		if (r == 0)
+			break;
+		if (errno != EINTR)
+			return negative_errno();
 	}
 	if (fstat(fd, &st) < 0)
 		return negative_errno();
