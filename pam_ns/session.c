@@ -11,7 +11,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,8 +42,9 @@ int pns_helper_check(const char *path)
 }
 
 /*
- * The child, between clone3() and execve(): only raw syscalls, nothing that
- * could take a lock another thread of the host held at clone time.
+ * The child, between clone() and execve(). It shares the caller's memory
+ * (CLONE_VM) while the caller is suspended (CLONE_VFORK): only syscall
+ * wrappers, no allocation, no lock, nothing written but its own stack.
  */
 static _noreturn_ void exec_helper(const char *path, char *const argv[], int sock)
 {
@@ -50,7 +53,9 @@ static _noreturn_ void exec_helper(const char *path, char *const argv[], int soc
 	sigset_t all;
 	int null_fd;
 
-	/* Handlers the host installed must not run in the helper. */
+	/* Signals are blocked since before clone(): reset the host's handlers
+	 * (they must never run in the helper, least of all on shared memory),
+	 * then unblock. */
 	for (int sig = 1; sig < _NSIG; sig++)
 		(void)sigaction(sig, &sa, NULL);
 	sigemptyset(&all);
@@ -76,21 +81,74 @@ static _noreturn_ void exec_helper(const char *path, char *const argv[], int soc
 	_exit(127);
 }
 
-/* Wait for the helper to exit, killing it at the deadline; never blocks longer. */
+struct spawn {
+	const char *path;
+	char *const *argv;
+	int sock;
+};
+
+static int spawn_child(void *arg)
+{
+	const struct spawn *sp = arg;
+
+	exec_helper(sp->path, sp->argv, sp->sock);
+}
+
+#define SPAWN_STACK_SIZE (64 * 1024)
+
+/*
+ * Start the helper the way posix_spawn() does, with CLONE_VM|CLONE_VFORK:
+ * no copy of the caller's page tables (sshd's monitor is not small), the
+ * caller resumes once the helper has exec'd. CLONE_PIDFD with exit signal
+ * 0: the host's SIGCHLD handler never hears of the helper and
+ * waitpid(-1) cannot reap it from under us.
+ */
+static int spawn_helper(const char *path, char *const argv[], int sock, int *ret_pidfd)
+{
+	struct spawn sp = { .path = path, .argv = argv, .sock = sock };
+	sigset_t all, old;
+	void *stack;
+	int pidfd = -1, r = 0;
+	pid_t pid;
+
+	stack = mmap(NULL, SPAWN_STACK_SIZE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		return negative_errno();
+	sigfillset(&all);
+	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = clone(spawn_child, (char *)stack + SPAWN_STACK_SIZE,
+			CLONE_VM | CLONE_VFORK | CLONE_PIDFD, &sp, &pidfd);
+	if (pid < 0)
+		r = negative_errno();
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	(void)munmap(stack, SPAWN_STACK_SIZE);
+	if (r < 0)
+		return r;
+	*ret_pidfd = pidfd;
+	return 0;
+}
+
+/*
+ * Wait for the helper to exit, killing it at the deadline; never blocks
+ * longer. The pidfd says when it has exited whoever reaps it. execve()
+ * gives it the exit signal SIGCHLD again, so a host that reaps every child
+ * in its own SIGCHLD handler may take the exit status first: -ECHILD.
+ */
 static int reap_helper(int pidfd, uint64_t deadline, int *ret_status)
 {
 	siginfo_t si;
 
 	if (pns_wait_fd(pidfd, POLLIN, deadline) < 0) {
 		(void)pns_pidfd_send_signal(pidfd, SIGKILL);
-		(void)pns_wait_fd(pidfd, POLLIN, pns_now_usec() + 1000000);
+		if (pns_wait_fd(pidfd, POLLIN, pns_now_usec() + 1000000) < 0)
+			return -ETIMEDOUT;
 	}
 	memset(&si, 0, sizeof(si));
-	/* __WALL: exit signal 0 makes it a "clone" child. */
 	if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOHANG | __WALL) < 0)
 		return negative_errno();
 	if (si.si_pid == 0)
-		return -ETIMEDOUT;
+		return -ECHILD;
 	*ret_status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
 	return 0;
 }
@@ -106,11 +164,9 @@ int pns_session_open(const char *helper_path, uint64_t timeout_usec, const struc
 	int sv[2] = { -1, -1 }, fds[2];
 	size_t n_fds = 0;
 	uint64_t deadline = pns_now_usec() + timeout_usec;
-	struct clone_args ca;
 	struct pns_msg m = { .type = PNS_MSG_OPEN };
 	ssize_t n;
-	pid_t pid;
-	int r, status = -1;
+	int r, rr, status = -1;
 
 	memset(ret_reply, 0, sizeof(*ret_reply));
 	snprintf(uid, sizeof(uid), "%u", plan->uid);
@@ -120,20 +176,11 @@ int pns_session_open(const char *helper_path, uint64_t timeout_usec, const struc
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return negative_errno();
 
-	/* CLONE_PIDFD with exit signal 0: the host's SIGCHLD handler never
-	 * hears of the helper and waitpid(-1) cannot reap it from under us. */
-	memset(&ca, 0, sizeof(ca));
-	ca.flags = CLONE_PIDFD;
-	ca.pidfd = (uint64_t)(uintptr_t)&helper_pidfd;
-	ca.exit_signal = 0;
-	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
-	if (pid < 0) {
-		r = negative_errno();
+	r = spawn_helper(helper_path, argv, sv[1], &helper_pidfd);
+	if (r < 0) {
 		pns_close_many(sv, 2);
 		return r;
 	}
-	if (pid == 0)
-		exec_helper(helper_path, argv, sv[1]);
 	sv[1] = safe_close(sv[1]);
 
 	m.open = *plan;
@@ -148,16 +195,21 @@ int pns_session_open(const char *helper_path, uint64_t timeout_usec, const struc
 	}
 	sv[0] = safe_close(sv[0]);
 
-	/* The reply decides; the exit status must agree. A helper that does
-	 * not exit in time is killed and the login denied. */
-	if (reap_helper(helper_pidfd, deadline, &status) < 0 && r >= 0)
+	/* The reply decides; an exit status, when we get it, must agree. */
+	rr = reap_helper(helper_pidfd, deadline, &status);
+	if (rr == -ETIMEDOUT && r >= 0)
 		r = -ETIMEDOUT;
 	if (r < 0) {
-		if (r == -ECONNRESET || r == -ETIMEDOUT)
+		if (r == -ECONNRESET || r == -ETIMEDOUT) {
+			char st[32] = "unknown";
+
+			if (rr == 0)
+				snprintf(st, sizeof(st), "%d", status);
 			snprintf(ret_reply->message, sizeof(ret_reply->message),
-					"the helper %s (exit status %d)",
+					"the helper %s (exit status %s)",
 					r == -ETIMEDOUT ? "did not answer in time" : "died without answering",
-					status);
+					st);
+		}
 		return r;
 	}
 	if (m.type != PNS_MSG_REPLY) {
@@ -169,7 +221,7 @@ int pns_session_open(const char *helper_path, uint64_t timeout_usec, const struc
 		*ret_reply = m.reply;
 		return m.reply.error;
 	}
-	if (n_fds != want || status != 0) {
+	if (n_fds != want || (rr == 0 && status != 0)) {
 		pns_close_many(fds, n_fds);
 		snprintf(ret_reply->message, sizeof(ret_reply->message),
 				"the helper replied but exited with status %d", status);
