@@ -30,8 +30,10 @@ PNS_SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PNS_BUILDDIR=${PNS_BUILDDIR:-$PNS_SRCDIR}
 PNS_MODULE_BUILT=$PNS_BUILDDIR/.libs/pam_ns.so
 PNS_HELPER_BUILT=$PNS_BUILDDIR/pam_ns-helper
-PNS_NSCTL=$PNS_BUILDDIR/pam_nsctl
-PNS_DRIVE=$PNS_BUILDDIR/tests/pam/pam-drive
+PNS_NSCTL_BUILT=$PNS_BUILDDIR/pam_nsctl
+PNS_DRIVE_BUILT=$PNS_BUILDDIR/tests/pam/pam-drive
+PNS_NSCTL=$PNS_NSCTL_BUILT # copies under $PNS_T/bin after pns_setup
+PNS_DRIVE=$PNS_DRIVE_BUILT
 PNS_TEST=${PNS_TEST:-$(basename "$0" .sh)}
 PNS_MUST_WORK=${PAM_NS_MUST_WORK:-0}
 PNS_RUN_DIR=${PNS_RUN_DIR:-/run/pam_ns}
@@ -227,7 +229,7 @@ require_root() {
 # require_built: the module, helper and pam-drive exist; else skip the script.
 require_built() {
 	local f missing=
-	for f in "$PNS_MODULE_BUILT" "$PNS_HELPER_BUILT" "$PNS_DRIVE" "$PNS_NSCTL"; do
+	for f in "$PNS_MODULE_BUILT" "$PNS_HELPER_BUILT" "$PNS_DRIVE_BUILT" "$PNS_NSCTL_BUILT"; do
 		[ -x "$f" ] || [ -f "$f" ] || missing="$missing $f"
 	done
 	if [ -n "$missing" ]; then
@@ -239,8 +241,10 @@ require_built() {
 # ---------------------------------------------------------------- temp dir
 
 # A root-owned 0755 directory under /etc: the policy's directory chain must be
-# root-owned and not writable by others. The helper is copied there too, so
-# the tests do not depend on where the build tree was cloned.
+# root-owned and not writable by others. The helper, pam_nsctl and pam-drive
+# are copied there too, so the tests do not depend on where the build tree was
+# cloned (a clone under /tmp is invisible from inside a set, and the module
+# refuses a helper under a world-writable directory).
 pns_setup() {
 	require_root
 	PNS_T=$(mktemp -d "${PNS_T_PREFIX:-/etc/pam_ns-test}.XXXXXX") || exit 2
@@ -252,6 +256,14 @@ pns_setup() {
 	PNS_HELPER=$PNS_T/bin/pam_ns-helper
 	if [ -f "$PNS_HELPER_BUILT" ]; then
 		install -m 0755 "$PNS_HELPER_BUILT" "$PNS_HELPER"
+	fi
+	if [ -f "$PNS_NSCTL_BUILT" ]; then
+		PNS_NSCTL=$PNS_T/bin/pam_nsctl
+		install -m 0755 "$PNS_NSCTL_BUILT" "$PNS_NSCTL"
+	fi
+	if [ -f "$PNS_DRIVE_BUILT" ]; then
+		PNS_DRIVE=$PNS_T/bin/pam-drive
+		install -m 0755 "$PNS_DRIVE_BUILT" "$PNS_DRIVE"
 	fi
 	syslog_ensure
 	PNS_SYSLOG_MARK=0
