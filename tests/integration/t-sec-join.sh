@@ -170,6 +170,41 @@ else
 	fail "hold a session of the other user" "$(cat "${SEC_HOLD_OUT[b]}")"
 fi
 
+# --- what another account left outside: IPC is the set's own (row 18) ------
+# User B, outside any set, makes a SysV shared memory segment, a file in
+# /dev/shm and an abstract socket; A's session sees none of the first two.
+# Abstract sockets live in the network namespace, which pam_ns does not
+# isolate: reachable, as SECURITY.md says.
+jb_uid=$(id -u pamns-sec-jb)
+as_b() { setpriv --reuid="$jb_uid" --regid="$(id -g pamns-sec-jb)" --init-groups "$@"; }
+shmid=$(as_b ipcmk -M 4096 2>/dev/null | grep -o '[0-9]\+$')
+[ -n "$shmid" ] && defer_eval "ipcrm -m $shmid 2>/dev/null"
+as_b sh -c 'echo secret >/dev/shm/pamns-sec-join-b'
+defer rm -f /dev/shm/pamns-sec-join-b
+abstract=pamns-sec-join-$$
+as_b timeout 60 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind("\0" + sys.argv[1]); s.listen(1); s.settimeout(50)
+try:
+    s.accept()
+except OSError:
+    pass
+' "$abstract" &
+abs_pid=$!
+defer_eval "kill $abs_pid 2>/dev/null"
+sleep 0.5
+out=$(pam_drive --service user --as-user pamns-sec-ja -- sh -c "
+	echo shm_seen=\$(ipcs -m | awk -v id='$shmid' '\$2 == id' | wc -l)
+	echo devshm=\$(cat /dev/shm/pamns-sec-join-b 2>&1 | grep -c secret)
+	echo abstract=\$(python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(\"\\0\"+sys.argv[1]); print(\"reached\")' '$abstract' 2>&1 | tail -n 1)" 2>&1)
+if [ -n "$shmid" ]; then
+	check_eq "IPC: another user's SysV segment is not visible in the set" 0 "$(kv shm_seen "$out")" "$out"
+	check_eq "IPC: ... though the host has it" 1 "$(ipcs -m | awk -v id="$shmid" '$2 == id' | wc -l)"
+fi
+check_eq "IPC: another user's /dev/shm file is not visible in the set" 0 "$(kv devshm "$out")" "$out"
+note "abstract unix socket of another user from inside the set: $(kv abstract "$out") (not isolated: no network namespace)"
+
 sec_release first
 if wait_set_gone "$ua" "$set_mnt"; then
 	pass "the set is torn down after the sessions"
