@@ -65,8 +65,11 @@ if [ "$userns_ok" = yes ]; then
 		defer rm -f "$f"
 	done
 	made_run_user=no
+	if [ ! -d /run/user ]; then
+		mkdir -m 0755 /run/user
+		defer rmdir /run/user
+	fi
 	if [ ! -d "/run/user/$ua" ]; then
-		mkdir -p -m 0755 /run/user
 		mkdir -m 0700 "/run/user/$ua"
 		chown "$ua:$(id -g pamns-sec-ja)" "/run/user/$ua"
 		made_run_user=yes
