@@ -279,9 +279,9 @@ wait_set_gone "$ub"
 check_eq "race: PID 1's mount table is unchanged" "$mounts_before" "$(sec_host_mounts)"
 # Anything changed since the stamp outside the user's own directories, the
 # test's files and what concurrent account changes touch.
-changed=$(find /etc /usr /boot /opt /var/lib /root -xdev -newer "$stamp" 2>/dev/null |
+changed=$(find /etc /usr /boot /opt /var/lib -xdev -newer "$stamp" 2>/dev/null |
 	grep -vE "^($PNS_T|/var/lib/pam_ns/(tmp|var-tmp)/$ub)(/|$)" |
-	grep -vE '^/etc$|^/etc/(passwd|group|shadow|gshadow|subuid|subgid)-?$|^/etc/\.pwd\.lock$|^/etc/pam_ns-(test|bench)\.|^/etc/pam\.d(/pamns.*)?$|^/var/lib$|^/var/lib/pam_ns(/(tmp|var-tmp)(/[0-9]+)?)?$|^/root/\.' )
+	grep -vE '^/etc$|^/etc/(passwd|group|shadow|gshadow|subuid|subgid)-?$|^/etc/\.pwd\.lock$|^/etc/pam_ns-(test|bench)\.|^/etc/pam\.d(/pamns.*)?$|^/var/lib$|^/var/lib/(dpkg|apt|ucf)(/|$)|^/var/lib/pam_ns(/(tmp|var-tmp)(/[0-9]+)?)?$' )
 check_eq "race: nothing changed outside the user's own directories" "" "$changed"
 
 # --- 3. close: files live as long as a process of the set ------------------
@@ -326,6 +326,42 @@ if sec_hold swap --service user --as-user pamns-sec-pa -- sh -c 'echo ready; exe
 	rmdir "$d" 2>/dev/null
 else
 	fail "close: hold a session for the swap" "$(cat "${SEC_HOLD_OUT[swap]}")"
+fi
+
+# Teardown must act on the directory it made, never on whatever a path
+# names by then. In a private mount namespace with shared propagation (so a
+# new mount there reaches the set, as a host remount would), a set is made,
+# then root mounts a fresh /run over it holding an empty
+# /run/pam_ns/UID (the canary); the session ends: the canary must survive.
+fifo=$PNS_T/remount.fifo
+mkfifo -m 0600 "$fifo"
+exec {rmfd}<>"$fifo"
+(
+	exec {rmfd}>&-
+	exec timeout 120 unshare -m --propagation shared sh -c '
+		mount -t tmpfs -o mode=0755,size=4m pamns-sec-run /run || exit 125
+		sleep 120 </dev/null >/dev/null 2>&1 &
+		echo "keeper=$!"
+		exec "$@"' sh "$PNS_DRIVE" --confdir "$PNS_T/pam.d" --service user --as-user pamns-sec-pa -- \
+		sh -c 'echo ready; exec cat >/dev/null'
+) <"$fifo" >"$PNS_T/remount.out" 2>&1 &
+rmpid=$!
+defer_eval "exec {rmfd}>&- 2>/dev/null; kill $rmpid 2>/dev/null"
+if wait_until 30 grep -qx ready "$PNS_T/remount.out"; then
+	keeper=$(kv keeper "$(cat "$PNS_T/remount.out")")
+	defer_eval "kill $keeper 2>/dev/null"
+	nsenter -t "$keeper" -m sh -c "mount -t tmpfs -o mode=0755,size=4m pamns-sec-run2 /run &&
+		mkdir -m 0700 /run/pam_ns /run/pam_ns/$ua && echo canary >/run/pam_ns/$ua.canary"
+	exec {rmfd}>&-
+	wait_until 15 sh -c "! kill -0 $rmpid 2>/dev/null"
+	wait "$rmpid" 2>/dev/null
+	sec_wait_no_anchor "$ua"
+	check_eq "remounted /run: the set's anchor is gone" "" "$(sec_anchors_of_uid "$ua")"
+	check_eq "remounted /run: teardown left the directory it did not make" yes \
+		"$(nsenter -t "$keeper" -m sh -c "test -d /run/pam_ns/$ua && echo yes || echo no")"
+	kill "$keeper" 2>/dev/null
+else
+	fail "remounted /run: hold a session in a sandbox" "$(cat "$PNS_T/remount.out")"
 fi
 
 # tmp = dir: what the user leaves in its directory (a symlink to the canary
