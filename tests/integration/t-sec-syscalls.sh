@@ -196,6 +196,36 @@ outcome "pam-drive from ulimit -f 0, umask 0, ignored signals" "$out"
 exec 3>&-
 leftovers "pam-drive from ulimit -f 0, umask 0, ignored signals" "$mark"
 
+# pam_limits before pam_ns in the same stack applies limits.conf to the
+# calling process (sshd's monitor, su's parent) before pam_ns runs: with
+# "fsize 1" (1 KiB, a plausible rule against big files) and a policy over
+# 1 KiB, the module must neither kill its caller (SIGXFSZ) nor fail open.
+{
+	for i in $(seq 1 30); do echo "# comment line $i, as real policies have them"; done
+	cat "$PNS_CONF"
+} >"$PNS_T/long.conf"
+chmod 0644 "$PNS_T/long.conf"
+echo '* hard fsize 1' >"$PNS_T/limits.conf"
+chmod 0644 "$PNS_T/limits.conf"
+{
+	echo "auth     required pam_permit.so"
+	echo "account  required pam_permit.so"
+	echo "session  required pam_limits.so conf=$PNS_T/limits.conf"
+	echo "session  required $PNS_MODULE config=$PNS_T/long.conf helper=$PNS_HELPER timeout=5 debug"
+} >"$PNS_T/pam.d/limits"
+sec_su_stack "$PNS_T/su-limits.stack" "config=$PNS_T/long.conf helper=$PNS_HELPER timeout=5 debug"
+sed -i "s|^session  required   $PNS_MODULE|session  required   pam_limits.so conf=$PNS_T/limits.conf\n&|" "$PNS_T/su-limits.stack"
+mark=$(syslog_lines)
+out=$(timeout 60 "$PNS_DRIVE" --confdir "$PNS_T/pam.d" --service limits pamns-sec-sc 2>&1; echo "exit=$?")
+check_ne "pam_limits fsize 1 before pam_ns (policy over 1 KiB): pam-drive is not killed (SIGXFSZ is 153)" 153 "$(kv exit "$out")" "$out"
+exec 3>/dev/null
+outcome "pam_limits fsize 1 before pam_ns (policy over 1 KiB), pam-drive" "$out"
+exec 3>&-
+leftovers "pam_limits fsize 1, pam-drive" "$mark"
+out=$(in_stack "$PNS_T/su-limits.stack" su pamns-sec-sc -c "$su_probe" 2>&1; echo "exit=$?")
+check_ne "pam_limits fsize 1 before pam_ns (policy over 1 KiB): su is not killed (SIGXFSZ is 153)" 153 "$(kv exit "$out")" "$out"
+leftovers "pam_limits fsize 1, su" "$mark"
+
 # A caller that ignores SIGCHLD (SIG_IGN: many daemons do, and the invoker
 # of su can) has its children reaped by the kernel. The helper must not be
 # one of them: its exit signal would have to stay 0, but execve() resets it

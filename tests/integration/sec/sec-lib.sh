@@ -119,8 +119,11 @@ sec_anchors_of_uid() {
 # parent (pam-drive, the PAM caller), one "zombie PID COMM" line each.
 SEC_ZOMBIES_OF_PARENT='ps -o stat=,pid=,comm= --ppid "$PPID" | awk '\''$1 ~ /^Z/ { print "zombie " $2 " " $3 }'\'''
 
-# sec_host_state: what must not change on the host: PID 1's mount table.
-sec_host_mounts() { cat /proc/1/mountinfo; }
+# sec_host_mounts: what must not change on the host: PID 1's mount table,
+# as mount point, file system type, source and options, sorted (mount ids
+# and propagation tags left out: t-sec-propagation changes the latter on
+# purpose, and a concurrent run of it must not fail the others).
+sec_host_mounts() { awk '{ i = index($0, " - "); print $5, $6, substr($0, i + 3) }' /proc/1/mountinfo | sort; }
 
 # sec_kill_pidfiles DIR PREFIX: kill every pid named by DIR/PREFIX.PID files
 # (processes this test's stubs started), then remove the files.
