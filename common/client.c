@@ -38,20 +38,36 @@ int pns_recv_msg(int fd, struct pns_msg *ret, int *fds, size_t max_fds, size_t *
 	return 0;
 }
 
-int pns_open_state_dir(uint32_t uid)
+int pns_open_state_dir(uint32_t uid, bool create, int *ret_run_fd)
 {
-	char path[64];
-	_cleanup_close_ int fd = -1;
+	char parent[256], name[16];
+	const char *dir = PNS_RUN_DIR, *slash = strrchr(dir, '/');
+	_cleanup_close_ int parent_fd = -1, run_fd = -1, fd = -1;
+	mode_t mode = create ? 0700 : 0;
 	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/%u", PNS_RUN_DIR, uid);
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
+	if (!slash || slash == dir)
+		return -EINVAL;
+	snprintf(parent, sizeof(parent), "%.*s", (int)(slash - dir), dir);
+	/* /run itself is the system's (it may be a symlink to /var/run on old
+	 * systems): root's, and sticky if others may write. From there on,
+	 * every component is opened O_NOFOLLOW and must be root's and 0700. */
+	parent_fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (parent_fd < 0)
 		return negative_errno();
-	if (fstat(fd, &st) < 0)
+	if (fstat(parent_fd, &st) < 0)
 		return negative_errno();
-	if (st.st_uid != 0 || (st.st_mode & (S_IRWXG | S_IRWXO)))
+	if (st.st_uid != 0 || ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)))
 		return -EPERM;
+	run_fd = pns_open_root_dir(parent_fd, slash + 1, mode, S_IRWXG | S_IRWXO);
+	if (run_fd < 0)
+		return run_fd;
+	snprintf(name, sizeof(name), "%u", uid);
+	fd = pns_open_root_dir(run_fd, name, mode, S_IRWXG | S_IRWXO);
+	if (fd < 0)
+		return fd;
+	if (ret_run_fd)
+		*ret_run_fd = TAKE_FD(run_fd);
 	return TAKE_FD(fd);
 }
 

@@ -3,6 +3,7 @@
 
 /* Talking to an anchor or the helper: one request packet, one reply packet. */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,9 +19,13 @@ int pns_send_msg(int fd, const struct pns_msg *m, const int *fds, size_t n_fds);
 int pns_recv_msg(int fd, struct pns_msg *ret, int *fds, size_t max_fds, size_t *ret_n_fds,
 		uint64_t deadline) _warn_unused_result_;
 
-/* Open PNS_RUN_DIR/UID for reading, without creating anything: must be a
- * root-owned directory closed to group and others. */
-int pns_open_state_dir(uint32_t uid) _warn_unused_result_;
+/*
+ * Open PNS_RUN_DIR/UID, creating it (and PNS_RUN_DIR) with create. Every
+ * component below /run is opened O_NOFOLLOW and must be a root-owned
+ * directory closed to group and others. With ret_run_fd, also hand out
+ * PNS_RUN_DIR itself.
+ */
+int pns_open_state_dir(uint32_t uid, bool create, int *ret_run_fd) _warn_unused_result_;
 
 /*
  * Ask the anchor listening on dir_fd/name to add a session for plan, with

@@ -160,10 +160,17 @@ int pns_connect_at(int dir_fd, const char *name)
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	_cleanup_close_ int fd = -1;
+	struct stat st;
 	int n;
 
 	/* Resolve through the already-open directory, never through a name
 	 * that could be swapped between check and use. */
+	/* Only a socket of root's: never through a symlink or anything else
+	 * left at that name. The peer check below covers the rest. */
+	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return negative_errno();
+	if (!S_ISSOCK(st.st_mode) || st.st_uid != 0)
+		return -ECONNREFUSED;
 	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", dir_fd, name);
 	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;

@@ -29,7 +29,8 @@ struct session {
 };
 
 struct anchor {
-	int dir_fd;
+	int run_fd; /* PNS_RUN_DIR */
+	int dir_fd; /* PNS_RUN_DIR/UID */
 	const char *name;
 	int listen_fd;
 	int proc_fd;
@@ -56,8 +57,9 @@ static const char *const ns_names[_PNS_NSI_MAX] = { "mnt", "ipc", "uts", "user" 
  * a file that is no longer linked. */
 static void remove_uid_dir(struct anchor *a)
 {
-	char path[64];
+	char name[16];
 	struct dirent *de;
+	struct stat here, there;
 	bool empty = true;
 	DIR *d;
 
@@ -71,8 +73,14 @@ static void remove_uid_dir(struct anchor *a)
 	if (!empty)
 		return;
 	(void)unlinkat(a->dir_fd, "lock", 0);
-	snprintf(path, sizeof(path), "%s/%u", PNS_RUN_DIR, a->plan.uid);
-	(void)rmdir(path);
+	/* Through the descriptors the helper opened, never by path: a mount
+	 * that reached the set since (/run remounted) must not redirect us. */
+	snprintf(name, sizeof(name), "%u", a->plan.uid);
+	if (fstat(a->dir_fd, &here) < 0 ||
+			fstatat(a->run_fd, name, &there, AT_SYMLINK_NOFOLLOW) < 0 ||
+			here.st_dev != there.st_dev || here.st_ino != there.st_ino)
+		return;
+	(void)unlinkat(a->run_fd, name, AT_REMOVEDIR);
 }
 
 static _noreturn_ void teardown_exit(struct anchor *a)
@@ -179,7 +187,7 @@ static void check_empty(struct anchor *a)
 		int fd;
 
 		if (scan(a, SCAN_FIRST, &count, &pid) < 0)
-			return; /* try again at the next event */
+			break;
 		if (count == 0) {
 			try_teardown(a);
 			return;
@@ -197,6 +205,9 @@ static void check_empty(struct anchor *a)
 		a->watch_pidfd = fd;
 		return;
 	}
+	/* Could not decide: there may be no next event (no session, nothing
+	 * watched), so look again in 100 ms rather than never. */
+	a->teardown_pending = true;
 }
 
 static void drop_session(struct anchor *a, size_t i)
@@ -236,6 +247,15 @@ static void handle_open(struct anchor *a, int cfd, const struct pns_plan *plan, 
 {
 	struct pns_msg m = { .type = PNS_MSG_REPLY };
 
+	/* A set is one account's: whatever led another uid's request here (a
+	 * link or mount left at the socket's name), refuse it. */
+	if (plan->uid != a->plan.uid || plan->share != a->plan.share) {
+		helper_log(LOG_ERR, "Set %s of uid %u refused a session of uid %u", a->name,
+				a->plan.uid, plan->uid);
+		reply_error(a, cfd, -EPERM, "this set belongs to another account");
+		close(caller_pidfd);
+		return;
+	}
 	if (a->n_sessions >= PNS_MAX_SESSIONS_PER_SET) {
 		reply_error(a, cfd, -EUSERS, "too many sessions in this set");
 		close(caller_pidfd);
@@ -438,18 +458,20 @@ static int init_inodes(struct anchor *a)
 		a->ns_ino[PNS_NSI_USER] = st.st_ino;
 		a->ns_dev = st.st_dev;
 	}
-	if (fstatat(a->dir_fd, a->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return negative_errno();
-	a->sock_ino = st.st_ino;
 	return 0;
 }
 
-void anchor_run(int dir_fd, const char *name, int listen_fd, int userns_fd,
+void anchor_run(int run_fd, int dir_fd, const char *name, int listen_fd, int userns_fd,
 		const struct pns_plan *plan)
 {
 	static struct anchor a; /* too large for the stack of a small process */
 	struct pollfd pfd[PNS_MAX_SESSIONS_PER_SET + 2];
+	struct stat st;
 
+	/* First of all: teardown removes the socket only if it is ours. */
+	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		a.sock_ino = st.st_ino;
+	a.run_fd = run_fd;
 	a.dir_fd = dir_fd;
 	a.name = name;
 	a.listen_fd = listen_fd;

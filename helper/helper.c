@@ -59,24 +59,32 @@ const char *helper_last_error(void)
 }
 
 /*
- * In the anchor, close every descriptor but stdio and the two it needs: it
+ * In the anchor, close every descriptor but stdio and the ones it needs: it
  * must not keep the uid lock (a shared open file description would hold the
  * flock for the anchor's whole life) nor the caller's pidfd.
  */
-static void close_all_but(int a, int b)
+static void close_all_but(const int *keep, size_t n)
 {
-	unsigned lo = (unsigned)(a < b ? a : b), hi = (unsigned)(a < b ? b : a);
+	unsigned next = 3;
 
 	closelog();
-	if (lo > 3)
-		(void)close_range(3, lo - 1, 0);
-	if (hi > lo + 1)
-		(void)close_range(lo + 1, hi - 1, 0);
-	(void)close_range(hi + 1, ~0u, 0);
+	/* keep[] is sorted by the caller, all >= 3. */
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned)keep[i] > next)
+			(void)close_range(next, (unsigned)keep[i] - 1, 0);
+		next = (unsigned)keep[i] + 1;
+	}
+	(void)close_range(next, ~0u, 0);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
 }
 
 /* Fork the anchor; it builds the set and reports back before we join it. */
-static int spawn_anchor(int dir_fd, const char *name, const struct pns_plan *plan)
+static int spawn_anchor(int run_fd, int dir_fd, const char *name, const struct pns_plan *plan,
+		pid_t *ret_pid)
 {
 	int sync[2];
 	pid_t parent = getpid(), pid;
@@ -93,8 +101,11 @@ static int spawn_anchor(int dir_fd, const char *name, const struct pns_plan *pla
 	if (pid == 0) {
 		int lfd, userns_fd = -1;
 
+		int keep[3] = { run_fd, dir_fd, sync[1] };
+
 		close(sync[0]);
-		close_all_but(dir_fd, sync[1]);
+		qsort(keep, 3, sizeof(int), cmp_int);
+		close_all_but(keep, 3);
 		/* Until the set is built, the anchor dies with the helper: a
 		 * helper killed at the module's timeout leaves nothing behind. */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
@@ -114,7 +125,7 @@ static int spawn_anchor(int dir_fd, const char *name, const struct pns_plan *pla
 		if (status < 0)
 			_exit(1);
 		close(sync[1]);
-		anchor_run(dir_fd, name, lfd, userns_fd, plan);
+		anchor_run(run_fd, dir_fd, name, lfd, userns_fd, plan);
 	}
 
 	close(sync[1]);
@@ -130,8 +141,10 @@ static int spawn_anchor(int dir_fd, const char *name, const struct pns_plan *pla
 		(void)kill(pid, SIGKILL);
 		(void)waitpid(pid, NULL, 0);
 		(void)unlinkat(dir_fd, name, 0);
+		return status;
 	}
-	return status;
+	*ret_pid = pid;
+	return 0;
 }
 
 /* Live share = session sets of the uid; sockets nobody answers on (an
@@ -218,32 +231,6 @@ static int lock_uid_dir(int dir_fd, uint64_t deadline)
 	return TAKE_FD(fd);
 }
 
-static int open_uid_dir(uint32_t uid)
-{
-	char parent[256], name[16];
-	const char *dir = PNS_RUN_DIR, *slash = strrchr(dir, '/');
-	_cleanup_close_ int parent_fd = -1, run_fd = -1;
-	struct stat st;
-	int fd;
-
-	if (!slash || slash == dir)
-		return -EINVAL;
-	snprintf(parent, sizeof(parent), "%.*s", (int)(slash - dir), dir);
-	parent_fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (parent_fd < 0)
-		return negative_errno();
-	if (fstat(parent_fd, &st) < 0)
-		return negative_errno();
-	if (st.st_uid != 0 || (st.st_mode & S_IWOTH && !(st.st_mode & S_ISVTX)))
-		return -EPERM;
-	run_fd = pns_open_root_dir(parent_fd, slash + 1, 0700, S_IRWXG | S_IRWXO);
-	if (run_fd < 0)
-		return run_fd;
-	snprintf(name, sizeof(name), "%u", uid);
-	fd = pns_open_root_dir(run_fd, name, 0700, S_IRWXG | S_IRWXO);
-	return fd;
-}
-
 static int join(int dir_fd, const char *name, const struct pns_plan *plan, int caller_pidfd,
 		struct pns_reply *ret, int fds[2], size_t *ret_n_fds)
 {
@@ -258,13 +245,15 @@ static int join(int dir_fd, const char *name, const struct pns_plan *plan, int c
 static int find_or_create(const struct pns_plan *plan, int caller_pidfd, struct pns_reply *ret,
 		int ret_fds[2], size_t *ret_n_fds)
 {
-	_cleanup_close_ int dir_fd = -1, lock_fd = -1;
+	_cleanup_close_ int run_fd = -1, dir_fd = -1, lock_fd = -1;
 	char name[PNS_SET_NAME_MAX + 1];
 	uint64_t deadline = pns_now_usec() + PNS_LOCK_WAIT_USEC;
+	pid_t anchor = -1;
 	int r;
 
 	for (;;) {
-		dir_fd = open_uid_dir(plan->uid);
+		run_fd = safe_close(run_fd);
+		dir_fd = pns_open_state_dir(plan->uid, true, &run_fd);
 		if (dir_fd < 0) {
 			errno = -dir_fd;
 			helper_log(LOG_ERR, "Failed to open state directory %s/%u: %m",
@@ -310,7 +299,7 @@ static int find_or_create(const struct pns_plan *plan, int caller_pidfd, struct 
 		(void)unlinkat(dir_fd, name, 0);
 	}
 
-	r = spawn_anchor(dir_fd, name, plan);
+	r = spawn_anchor(run_fd, dir_fd, name, plan, &anchor);
 	if (r < 0) {
 		if (!helper_last_error()[0]) {
 			errno = -r;
@@ -319,9 +308,17 @@ static int find_or_create(const struct pns_plan *plan, int caller_pidfd, struct 
 		return r;
 	}
 	r = join(dir_fd, name, plan, caller_pidfd, ret, ret_fds, ret_n_fds);
-	if (r < 0 && !helper_last_error()[0]) {
-		errno = -r;
-		helper_log(LOG_ERR, "Failed to join the new set of uid %u: %m", plan->uid);
+	if (r < 0) {
+		if (!helper_last_error()[0]) {
+			errno = -r;
+			helper_log(LOG_ERR, "Failed to join the new set of uid %u: %m", plan->uid);
+		}
+		/* Made for this login, which is denied: gone now, not in 30 s. */
+		if (anchor > 0) {
+			(void)kill(anchor, SIGKILL);
+			(void)waitpid(anchor, NULL, 0);
+		}
+		(void)unlinkat(dir_fd, name, 0);
 	}
 	return r;
 }

@@ -4,10 +4,13 @@
  * The PAM glue only; see docs/DESIGN.md for the whole sequence.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -56,6 +59,46 @@ static const char *printable(const char *s, char buf[static 80])
 		buf[i] = (s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
 	buf[i] = 0;
 	return buf;
+}
+
+/*
+ * pam_limits, earlier in the same session stack, sets this very process's
+ * limits: a small RLIMIT_FSIZE makes the policy loader's write to its
+ * memfd raise SIGXFSZ, whose default action kills the caller (sshd's
+ * monitor, su). Around the loading, lift the limit (the module runs as
+ * root) and block the signal; drain one we raised, then restore both.
+ */
+struct fsize_guard {
+	struct rlimit old;
+	sigset_t old_mask;
+	bool restore_limit;
+};
+
+static void fsize_guard_enter(struct fsize_guard *g)
+{
+	static const struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+	sigset_t xfsz;
+
+	sigemptyset(&xfsz);
+	sigaddset(&xfsz, SIGXFSZ);
+	(void)pthread_sigmask(SIG_BLOCK, &xfsz, &g->old_mask);
+	g->restore_limit = getrlimit(RLIMIT_FSIZE, &g->old) == 0 &&
+			g->old.rlim_cur != RLIM_INFINITY && setrlimit(RLIMIT_FSIZE, &unlimited) == 0;
+}
+
+static void fsize_guard_leave(struct fsize_guard *g)
+{
+	static const struct timespec now = { 0, 0 };
+	sigset_t xfsz, pending;
+
+	if (g->restore_limit)
+		(void)setrlimit(RLIMIT_FSIZE, &g->old);
+	sigemptyset(&xfsz);
+	sigaddset(&xfsz, SIGXFSZ);
+	if (!sigismember(&g->old_mask, SIGXFSZ) && sigpending(&pending) == 0 &&
+			sigismember(&pending, SIGXFSZ))
+		(void)sigtimedwait(&xfsz, NULL, &now);
+	(void)pthread_sigmask(SIG_SETMASK, &g->old_mask, NULL);
 }
 
 /* The only place an -errno becomes a PAM code: fail closed. */
@@ -256,6 +299,7 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	char logname[80], nsbuf[32];
 	_cleanup_close_ int anchor_pidfd = -1, userns_fd = -1;
 	const void *seen = NULL;
+	struct fsize_guard guard;
 	bool isolate = false, can_enter_userns;
 	int r, threads;
 
@@ -269,7 +313,9 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	printable(user, logname);
 
 	can_enter_userns = pam_get_data(pamh, SETCRED_DATA_NAME, &seen) == PAM_SUCCESS && seen;
+	fsize_guard_enter(&guard);
 	r = resolve(pamh, &args, user, logname, can_enter_userns, &plan, &isolate);
+	fsize_guard_leave(&guard);
 	if (r < 0)
 		return pam_code(r);
 	if (!isolate)

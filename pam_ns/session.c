@@ -279,7 +279,7 @@ int pns_session_join_existing(const struct pns_plan *plan, uint64_t timeout_usec
 	int r;
 
 	memset(ret_reply, 0, sizeof(*ret_reply));
-	dir_fd = pns_open_state_dir(plan->uid);
+	dir_fd = pns_open_state_dir(plan->uid, false, NULL);
 	if (dir_fd < 0)
 		return dir_fd;
 	self_pidfd = pns_pidfd_open(getpid());
@@ -348,7 +348,6 @@ int pns_session_join(int anchor_pidfd, unsigned namespaces, const struct pns_rep
 
 int pns_session_release(uint32_t uid, const char *set_name, uint64_t session_id)
 {
-	char path[64];
 	uint8_t buf[PNS_MSG_MAX];
 	struct pns_msg m = { .type = PNS_MSG_RELEASE };
 	_cleanup_close_ int dir_fd = -1, fd = -1;
@@ -359,10 +358,9 @@ int pns_session_release(uint32_t uid, const char *set_name, uint64_t session_id)
 
 	if (!pns_set_name_is_valid(set_name))
 		return -EINVAL;
-	snprintf(path, sizeof(path), "%s/%u", PNS_RUN_DIR, uid);
-	dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	dir_fd = pns_open_state_dir(uid, false, NULL);
 	if (dir_fd < 0)
-		return negative_errno();
+		return dir_fd;
 	fd = pns_connect_at(dir_fd, set_name);
 	if (fd < 0)
 		return fd;

@@ -1367,7 +1367,7 @@ static int sets_collect(struct set_list *l)
 			(fstatat(run_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 				!S_ISDIR(st.st_mode)))
 			continue;
-		dir_fd = pns_open_state_dir(uid);
+		dir_fd = pns_open_state_dir(uid, false, NULL);
 		if (dir_fd == -ENOENT || dir_fd == -ELOOP || dir_fd == -ENOTDIR)
 			continue; /* removed, or replaced, since readdir */
 		if (dir_fd == -EPERM) {
@@ -1681,7 +1681,7 @@ static int pick_set(const struct options *o, struct target *t, char *why, size_t
 	who_string(t->name, t->uid, t->who, sizeof(t->who));
 	t->set.uid = t->uid;
 
-	t->dir_fd = pns_open_state_dir(t->uid);
+	t->dir_fd = pns_open_state_dir(t->uid, false, NULL);
 	if (t->dir_fd == -ENOENT) {
 		snprintf(why, size, "No active set for %s.", t->who);
 		return EXIT_NEGATIVE;
