@@ -176,7 +176,7 @@ if wait_until 30 grep -qx ready "$PNS_T/su1.out"; then
 	else
 		pass "sshd after a skip set: denied rather than run without the user namespace"
 		check_syslog "sshd after a skip set: syslog says the set has no user namespace" \
-			"Denying session for user pamns-usf (uid $uid): failed to set up its namespaces: set user.sock was made without a user namespace"
+			"Denying session for user pamns-usf (uid $uid): set user.sock was made without a user namespace; it applies once every session of the account has ended"
 	fi
 else
 	fail "a held su session (skip) opens" "$(cat "$PNS_T/su1.out")"
