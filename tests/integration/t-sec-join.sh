@@ -196,7 +196,7 @@ except OSError:
 ' "$abstract" &
 abs_pid=$!
 defer_eval "kill $abs_pid 2>/dev/null"
-sleep 0.5
+wait_until 10 sh -c "ss -xlH 2>/dev/null | grep -q '@$abstract'"
 out=$(pam_drive --service user --as-user pamns-sec-ja -- sh -c "
 	echo shm_seen=\$(ipcs -m | awk -v id='$shmid' '\$2 == id' | wc -l)
 	echo devshm=\$(cat /dev/shm/pamns-sec-join-b 2>&1 | grep -c secret)
