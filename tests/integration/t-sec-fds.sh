@@ -10,8 +10,8 @@
 # - the PAM caller itself holds, after open_session, what it holds for an
 #   exempt user;
 # - the helper holds 0-2 on /dev/null and 3 (its socket), nothing else;
-# - the anchor holds only /dev/null, its state directory, /proc, sockets and
-#   pidfds: nothing of the caller's.
+# - the anchor holds only /dev/null, /run/pam_ns and its uid directory,
+#   /proc, sockets and pidfds: nothing of the caller's.
 . "$(dirname "$0")/lib.sh"
 pns_setup
 require_built
@@ -91,8 +91,8 @@ if sec_hold a --service drive --as-user pamns-sec-fd -- sh -c 'echo mnt=$(readli
 	afds=$("$probe" fds "$anchor" | norm)
 	check_ne "anchor: its descriptors can be listed (by root)" "" "$afds"
 	note "anchor fds: $(paste -sd"," <<<"$afds")"
-	check_eq "anchor: only /dev/null, its state dir, /proc, sockets and pidfds" "" \
-		"$(grep -vE "^fd [0-9]+ -> (/dev/null|$PNS_RUN_DIR/$uid|/proc|socket|anon_inode:\[pidfd\])$" <<<"$afds")" "$afds"
+	check_eq "anchor: only /dev/null, its state dirs, /proc, sockets and pidfds" "" \
+		"$(grep -vE "^fd [0-9]+ -> (/dev/null|$PNS_RUN_DIR|$PNS_RUN_DIR/$uid|/proc|socket|anon_inode:\[pidfd\])$" <<<"$afds")" "$afds"
 	check_eq "anchor: stdio is /dev/null" "fd 0 -> /dev/null|fd 1 -> /dev/null|fd 2 -> /dev/null" \
 		"$(grep -E '^fd [012] ' <<<"$afds" | paste -sd'|')" "$afds"
 	sec_release a
