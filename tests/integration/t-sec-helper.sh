@@ -32,7 +32,7 @@ modes=(exit0 segv kill garbage truncated nofd errreply hang closehang mismatch b
 for m in "${modes[@]}"; do
 	cp "$PNS_T/bin/fake-exit1" "$PNS_T/bin/fake-$m"
 done
-sec_cc reaper-host reaper-host.c -lpam
+sec_cc reaper-host reaper-host.c -lpam -lpthread
 
 host_mnt=$(host_ns mnt)
 host_ipc=$(host_ns ipc)
@@ -61,6 +61,44 @@ if [ -n "${PNS_SYSLOG_FILE:-}" ]; then
 else
 	skip "helper faults: reasons in syslog" "no syslog to read"
 fi
+
+# --- where the helper= program lives ------------------------------------------
+# The module checks that the helper is a root-owned regular file not
+# writable by group or others; the directories above it matter as much: in
+# a directory the user can write, the user can put a symlink to any
+# root-owned program at that name (stat() follows it), and the module would
+# run that program as root with argv "pam_ns-helper open -- UID" in the
+# caller's working directory (python3 or perl would then run a file named
+# "open" from there). As with the policy, every directory must be root's
+# and not writable by others.
+mkdir -m 0755 "$PNS_T/userdir" "$PNS_T/wwdir" "$PNS_T/linkdir"
+chown pamns-sec-fault "$PNS_T/userdir"
+chmod 0777 "$PNS_T/wwdir"
+for d in userdir wwdir; do
+	install -m 0755 "$PNS_HELPER" "$PNS_T/$d/pam_ns-helper"
+done
+ln -s "$PNS_T/userdir/pam_ns-helper" "$PNS_T/linkdir/pam_ns-helper"
+for h in userdir wwdir linkdir; do
+	case $h in
+	userdir) what="in a directory the user owns" ;;
+	wwdir) what="in a world-writable directory" ;;
+	linkdir) what="a symlink into a directory the user owns" ;;
+	esac
+	sec_stack "h-$h" "config=$PNS_CONF helper=$PNS_T/$h/pam_ns-helper timeout=2 debug"
+	out=$(pam_drive --service "h-$h" pamns-sec-fault -- true 2>&1)
+	check_eq "helper $what: refused (PAM_SESSION_ERR)" PAM_SESSION_ERR "$(kv open_rc "$out")" "$out"
+	check_eq "helper $what: the caller keeps its mount namespace" "$host_mnt" "$(kv ns_mnt "$out")" "$out"
+	wait_set_gone "$uid"
+done
+
+# --- a multi-threaded caller ------------------------------------------------------
+# setns() into a mount namespace fails in a threaded process (SPEC 3.6): the
+# module must refuse before it makes anything.
+sec_stack real-user "config=$PNS_CONF helper=$PNS_HELPER debug"
+out=$(timeout 60 "$PNS_T/bin/reaper-host" "$PNS_T/pam.d" real-user pamns-sec-fault thread 1 2>&1)
+check_eq "threaded caller: PAM_SESSION_ERR, namespace unchanged" \
+	"round=0 open_rc=PAM_SESSION_ERR changed=no" "$(grep '^round=0' <<<"$out")" "$out"
+check_eq "threaded caller: no set made" 0 "$(set_socket_count "$uid")"
 
 # --- a host that reaps every child in its SIGCHLD handler --------------------
 for m in exit1 segv kill garbage hang mismatch; do

@@ -4,11 +4,14 @@
  * handler (like many daemons), and keeps children exiting while
  * pam_open_session runs, so the handler fires in the middle of it.
  *
- *   reaper-host CONFDIR SERVICE USER plain|wall [ROUNDS]
+ *   reaper-host CONFDIR SERVICE USER plain|wall|thread [ROUNDS]
  *
  * plain: the handler loops waitpid(-1, WNOHANG)          (the common case)
  * wall:  the handler loops waitpid(-1, WNOHANG | __WALL)  (reaps clone
  *        children too, so it can take the helper from the module)
+ * thread: no handler, but a second thread runs during the open (setns()
+ *        into a mount namespace cannot work in a threaded process: the
+ *        module must refuse cleanly)
  *
  * For each round: fork 16 noise children that exit 0-15 ms later, then
  * pam_open_session; print "round=N open_rc=NAME changed=yes|no" (whether
@@ -26,6 +29,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -71,6 +75,14 @@ static void on_chld(int sig)
 		}
 	}
 	errno = saved;
+}
+
+static void *idle_thread(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
 }
 
 static int conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
@@ -137,6 +149,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	wall = strcmp(argv[4], "wall") == 0;
+	if (strcmp(argv[4], "thread") == 0) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, idle_thread, NULL) != 0) {
+			perror("pthread_create");
+			return 1;
+		}
+	}
 	rounds = argc > 5 ? atoi(argv[5]) : 1;
 	start_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 	start_ipc = open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC);
