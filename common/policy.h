@@ -109,7 +109,25 @@ struct pns_diag_list {
 struct pns_policy;
 
 /*
- * Load main_path, then main_path.d/ *.conf in lexical (strcmp) order.
+ * Loading is two phases, so that a login pays iniparser only for the
+ * sections that can apply to its account:
+ *
+ *  1. pns_policy_scan() opens and reads every file with all the checks of
+ *     SPEC 5 and runs the strict line scanner over all of them: every
+ *     problem in any file is found here, in time linear in the size of the
+ *     policy. The result cannot be resolved yet.
+ *  2. pns_policy_confirm() hands the sections that apply to one identity
+ *     (or, with id == NULL, every section) to iniparser and compares its
+ *     reading with the scanner's. Only then can pns_policy_resolve() use
+ *     the policy, and only for that identity.
+ *
+ * pns_policy_load() is both phases for every section: what pam_nsctl check
+ * does, and what a caller resolving for several accounts wants.
+ */
+
+/*
+ * Phase 1: read main_path, then main_path.d/ *.conf in lexical (strcmp)
+ * order, and validate them.
  * Returns 0 if the policy is valid and stores it in *ret.
  * Returns -EINVAL if it is not; every problem found is appended to diags.
  * Returns another -errno (-ENOMEM, ...) on a system error, also described in diags.
@@ -120,11 +138,50 @@ struct pns_policy;
  * not writable by group or others.  The module and pam_nsctl always pass
  * true; unit tests pass false.
  */
+int pns_policy_scan(const char *main_path, bool require_root_owned, struct pns_policy **ret,
+	struct pns_diag_list *diags) _warn_unused_result_;
+
+/*
+ * Phase 2: cross-check with iniparser the sections that can apply to id:
+ * every [default], [user:NAME] with id->name, [uid:N] with id->uid, and
+ * [gid:N]/[group:NAME] with id->gid or any of id->groups/group_names.
+ * id == NULL: every section of every file, and files without sections.
+ *
+ * A section that cannot apply to id is not handed to iniparser here, but
+ * the scanner validated it completely in phase 1.
+ *
+ * Returns 0 when iniparser reads those sections exactly as the scanner did;
+ * pns_policy_resolve() then accepts id (and only an identity equal to it:
+ * same name, uid, gid, groups and group names), or any identity after
+ * id == NULL. A later successful confirm with another id replaces the
+ * accepted identity.
+ * Returns -EINVAL if iniparser reads something differently, or another
+ * -errno on a system error; both described in diags (file and line). After
+ * any failure the policy is unusable: every later confirm and resolve
+ * fails with -ESTALE.
+ */
+int pns_policy_confirm(struct pns_policy *p, const struct pns_identity *id,
+	struct pns_diag_list *diags) _warn_unused_result_;
+
+/*
+ * Both phases, every section cross-checked: pns_policy_scan() then
+ * pns_policy_confirm(p, NULL). Same returns as pns_policy_scan(); *ret is
+ * untouched on any error. When the scanner finds problems, the files it
+ * accepted are still cross-checked, so that every problem is reported.
+ */
 int pns_policy_load(const char *main_path, bool require_root_owned, struct pns_policy **ret,
-		struct pns_diag_list *diags) _warn_unused_result_;
+	struct pns_diag_list *diags) _warn_unused_result_;
 
 void pns_policy_free(struct pns_policy *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct pns_policy *, pns_policy_free);
+
+/*
+ * Whether the policy has any [group:NAME] or [gid:N] section (known after
+ * phase 1). When it has none, an account's groups cannot change its
+ * settings, and a caller may confirm and resolve an identity without
+ * supplementary groups (n_groups = 0) instead of asking NSS for them.
+ */
+bool pns_policy_has_group_sections(const struct pns_policy *p);
 
 /*
  * The settings for one account. For each key the value comes from the most
@@ -132,9 +189,13 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct pns_policy *, pns_policy_free);
  * wins when both set it), else the matching [group:NAME]/[gid:N] section
  * that appears last, else [default], else the built-in default.
  * origin[] pointers stay valid as long as p lives.
+ *
+ * Returns 0 and fills *ret; -EINVAL if p, id or ret is NULL; -ESTALE if p
+ * was not confirmed for this identity (never confirmed, confirmed for
+ * another identity, or a confirm failed). *ret is untouched on failure.
  */
-void pns_policy_resolve(const struct pns_policy *p, const struct pns_identity *id,
-		struct pns_settings *ret);
+int pns_policy_resolve(const struct pns_policy *p, const struct pns_identity *id,
+	struct pns_settings *ret) _warn_unused_result_;
 
 /* The built-in defaults, origin "built-in" everywhere. */
 void pns_settings_builtin(struct pns_settings *ret);

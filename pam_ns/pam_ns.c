@@ -264,7 +264,14 @@ static int resolve(pam_handle_t *pamh, const struct args *args, const char *user
 		return r;
 	}
 
-	pns_policy_resolve(policy, &account->id, &settings);
+	r = pns_policy_resolve(policy, &account->id, &settings);
+	if (r < 0) {
+		errno = -r;
+		pam_syslog(pamh, LOG_ERR,
+				"Denying session for user %s (uid %u): failed to resolve the policy %s: %m",
+				logname, (unsigned)account->id.uid, args->config);
+		return r;
+	}
 	if (!settings.isolate) {
 		if (args->debug)
 			pam_syslog(pamh, LOG_DEBUG, "User %s (uid %u) is not isolated (%s:%u)",

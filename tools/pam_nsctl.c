@@ -1076,7 +1076,11 @@ static int cmd_explain(const struct options *o)
 	if (r < 0)
 		return explain_bad_policy(o, &a->id, r, &diags);
 
-	pns_policy_resolve(p, &a->id, &s);
+	r = pns_policy_resolve(p, &a->id, &s);
+	if (r < 0) {
+		log_error("Failed to resolve the policy: %s", strerror(-r));
+		return EXIT_TROUBLE;
+	}
 	r = explain_settings(&s, values);
 	if (r < 0) {
 		log_error("Failed to format the settings: %s", strerror(-r));

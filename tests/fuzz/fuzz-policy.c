@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Fuzz the policy loader (catalogue row 25): the input is written to a temp
- * file, loaded, and, if valid, resolved for awkward identities.
+ * file, loaded, and, if valid, resolved for awkward identities; then loaded
+ * again in two phases (pns_policy_scan, then pns_policy_confirm and
+ * pns_policy_resolve for each identity), as the module does.
  *
  * A line "#--next-file--" splits the input into the main file and up to
  * four drop-ins, so precedence across files is fuzzed too.
@@ -11,7 +13,15 @@
  *  - the cross-check fires: our scanner accepted something iniparser reads
  *    differently (or not at all), which is a hole in the scanner;
  *  - a name that no header can hold ("Alice", "x:y") changes the result;
- *  - a resolved value cannot be formatted or is out of its domain.
+ *  - a resolved value cannot be formatted or is out of its domain;
+ *  - the two phases disagree with pns_policy_load(): scan refuses what load
+ *    accepts (or the reverse), confirming one identity's sections fails
+ *    where cross-checking the whole files passed, or an identity resolves
+ *    differently;
+ *  - a policy resolves before it is confirmed, or for another identity
+ *    than the one confirmed;
+ *  - a policy without [group:]/[gid:] sections resolves differently with
+ *    and without the account's groups.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -142,37 +152,55 @@ static void check_settings(const struct pns_settings *s, const struct pns_identi
 		die("a loaded hostname template does not expand", NULL);
 }
 
+static const gid_t groups[] = {0, 100, 1000, 4242, 65534};
+static const char *const group_names[] = {"root", "users", "staff", NULL, "Wheel"};
+static char long_name[301];
+static const char *const names[] = {"alice", "Alice", "bob:isolate", "x:y", "bob", "default",
+	"user:alice", "", long_name, NULL};
+#define N_NAMES (sizeof(names) / sizeof(names[0]))
+
+/* The identities every valid policy is resolved for: each name, with and without groups. */
+static struct pns_identity identity(size_t i, size_t ng)
+{
+	if (!long_name[0])
+		memset(long_name, 'a', sizeof(long_name) - 1);
+	return (struct pns_identity){
+		.name = names[i],
+		.uid = (uid_t)(1000 + i % 3),
+		.gid = 100,
+		.groups = ng ? groups : NULL,
+		.group_names = ng ? group_names : NULL,
+		.n_groups = ng,
+	};
+}
+
+static void resolve_or_die(
+	const struct pns_policy *p, const struct pns_identity *id, struct pns_settings *ret)
+{
+	int r = pns_policy_resolve(p, id, ret);
+
+	if (r < 0) {
+		fprintf(stderr, "resolve for %s: %d\n", id->name ? id->name : "(null)", r);
+		die("a confirmed policy does not resolve", NULL);
+	}
+}
+
 static void resolve_all(const struct pns_policy *p)
 {
-	static const gid_t groups[] = {0, 100, 1000, 4242, 65534};
-	static const char *const group_names[] = {"root", "users", "staff", NULL, "Wheel"};
-	static char long_name[301];
-	const char *names[] = {"alice", "Alice", "bob:isolate", "x:y", "bob", "default",
-		"user:alice", "", long_name, NULL};
 	static char a[4096], b[4096];
 	struct pns_settings s, t;
 
-	if (!long_name[0])
-		memset(long_name, 'a', sizeof(long_name) - 1);
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	for (size_t i = 0; i < N_NAMES; i++)
 		for (size_t ng = 0; ng <= 5; ng += 5) {
-			struct pns_identity id = {
-				.name = names[i],
-				.uid = (uid_t)(1000 + i % 3),
-				.gid = 100,
-				.groups = ng ? groups : NULL,
-				.group_names = ng ? group_names : NULL,
-				.n_groups = ng,
-			};
+			struct pns_identity id = identity(i, ng);
 			struct pns_identity anon = id;
 
-			pns_policy_resolve(p, &id, &s);
+			resolve_or_die(p, &id, &s);
 			check_settings(&s, &id);
 			describe(p, &s, a, sizeof(a));
 
 			/* Deterministic. */
-			pns_policy_resolve(p, &id, &t);
+			resolve_or_die(p, &id, &t);
 			describe(p, &t, b, sizeof(b));
 			if (strcmp(a, b) != 0)
 				die("resolve is not deterministic", NULL);
@@ -181,7 +209,7 @@ static void resolve_all(const struct pns_policy *p)
 			if (names[i] && (strpbrk(names[i], "ABCDEFGHIJKLMNOPQRSTUVWXYZ:") ||
 						strlen(names[i]) > 256)) {
 				anon.name = NULL;
-				pns_policy_resolve(p, &anon, &t);
+				resolve_or_die(p, &anon, &t);
 				describe(p, &t, b, sizeof(b));
 				if (strcmp(a, b) != 0) {
 					fprintf(stderr, "name %s:\n%s\nno name:\n%s", names[i], a,
@@ -189,7 +217,75 @@ static void resolve_all(const struct pns_policy *p)
 					die("a name no header can hold matched a section", NULL);
 				}
 			}
+
+			/* Without group sections, groups cannot matter (the module skips NSS). */
+			if (!pns_policy_has_group_sections(p) && ng) {
+				anon = id;
+				anon.groups = NULL;
+				anon.group_names = NULL;
+				anon.n_groups = 0;
+				resolve_or_die(p, &anon, &t);
+				describe(p, &t, b, sizeof(b));
+				if (strcmp(a, b) != 0)
+					die("groups changed the result without group sections",
+						NULL);
+			}
 		}
+}
+
+/*
+ * p was loaded (every section cross-checked): the two phases must accept
+ * the same files and resolve every identity alike, each confirmed in turn.
+ */
+static void two_phases(const struct pns_policy *p)
+{
+	static struct pns_policy *const untouched = (struct pns_policy *)&untouched;
+	static char a[4096], b[4096];
+	struct pns_diag_list diags = {};
+	struct pns_policy *q = untouched;
+	struct pns_identity id0 = identity(0, 5);
+	struct pns_settings s, t;
+	int r;
+
+	r = pns_policy_scan(main_path, false, &q, &diags);
+	if (r < 0 || !q || q == untouched || diags.n != 0)
+		die("scan refused what load accepted", &diags);
+	if (pns_policy_n_sections(q) != pns_policy_n_sections(p) ||
+		pns_policy_has_group_sections(q) != pns_policy_has_group_sections(p))
+		die("scan and load disagree on the sections", NULL);
+	/* Phase 1 alone resolves nothing. */
+	if (pns_policy_resolve(q, &id0, &s) != -ESTALE)
+		die("a policy resolved before it was confirmed", NULL);
+
+	for (size_t i = 0; i < N_NAMES; i++)
+		for (size_t ng = 0; ng <= 5; ng += 5) {
+			struct pns_identity id = identity(i, ng), other = id;
+
+			r = pns_policy_confirm(q, &id, &diags);
+			if (r < 0)
+				die("confirming one identity failed where loading passed", &diags);
+			resolve_or_die(q, &id, &s);
+			check_settings(&s, &id);
+			describe(q, &s, a, sizeof(a));
+			resolve_or_die(p, &id, &t);
+			describe(p, &t, b, sizeof(b));
+			if (strcmp(a, b) != 0) {
+				fprintf(stderr, "two phases:\n%s\nload:\n%s", a, b);
+				die("scan + confirm + resolve differs from load + resolve", NULL);
+			}
+
+			/* Confirmed for id, the policy is not confirmed for anyone else. */
+			other.uid++;
+			if (pns_policy_resolve(q, &other, &s) != -ESTALE)
+				die("resolved for an identity that was not confirmed", NULL);
+			other = id;
+			other.groups = groups;
+			other.n_groups = ng ? ng - 1 : 1;
+			if (pns_policy_resolve(q, &other, &s) != -ESTALE)
+				die("resolved for other groups than those confirmed", NULL);
+		}
+	pns_policy_free(q);
+	pns_diag_list_clear(&diags);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -228,6 +324,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (pns_policy_n_files(p) != (size_t)(1 + n_dropins))
 			die("not every file was read", &diags);
 		resolve_all(p);
+		two_phases(p);
 		pns_policy_free(p);
 	} else {
 		if (p != untouched)
@@ -245,6 +342,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				die("the scanner accepted what iniparser reads differently",
 					&diags);
 		}
+		/* The cross-check did not fail (above): phase 1 fails alike. */
+		pns_diag_list_clear(&diags);
+		p = untouched;
+		if (pns_policy_scan(main_path, false, &p, &diags) != r || p != untouched ||
+			diags.n == 0)
+			die("scan accepted what load refused", &diags);
 	}
 	pns_diag_list_clear(&diags);
 

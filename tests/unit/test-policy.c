@@ -257,7 +257,7 @@ static void test_spec_example(void **state)
 
 	/* alice, a student: user beats group for tmp_size, group gives hostname and namespaces. */
 	id = ident("alice", 1001, 100, students, student_names, 2);
-	pns_policy_resolve(p, &id, &s);
+	assert_int_equal(pns_policy_resolve(p, &id, &s), 0);
 	assert_true(s.isolate);
 	assert_origin(&s, PNS_KEY_ISOLATE, f->main, 2);
 	assert_int_equal(s.namespaces, PNS_NS_MOUNT | PNS_NS_IPC | PNS_NS_UTS | PNS_NS_USER);
@@ -272,14 +272,14 @@ static void test_spec_example(void **state)
 
 	/* uid 1234 (whatever the name) is exempt. */
 	id = ident("Zed", 1234, 100, NULL, NULL, 0);
-	pns_policy_resolve(p, &id, &s);
+	assert_int_equal(pns_policy_resolve(p, &id, &s), 0);
 	assert_false(s.isolate);
 	assert_origin(&s, PNS_KEY_ISOLATE, f->main, 15);
 	assert_value(&s, PNS_KEY_TMP_SIZE, "25%");
 	assert_origin(&s, PNS_KEY_TMP_SIZE, f->main, 5);
 
 	/* Someone in no section: [default]. */
-	pns_policy_resolve(p, &nobody_special, &s);
+	assert_int_equal(pns_policy_resolve(p, &nobody_special, &s), 0);
 	assert_true(s.isolate);
 	assert_int_equal(s.namespaces, PNS_NS_MOUNT | PNS_NS_IPC | PNS_NS_UTS);
 	assert_origin(&s, PNS_KEY_NAMESPACES, f->main, 3);
@@ -457,7 +457,7 @@ static void test_bad_rows(void **state)
 			struct pns_policy *p = expect_loaded(f->main, false, "longest hostname");
 			struct pns_settings s;
 
-			pns_policy_resolve(p, &nobody_special, &s);
+			assert_int_equal(pns_policy_resolve(p, &nobody_special, &s), 0);
 			assert_int_equal(strlen(s.hostname), PNS_HOSTNAME_TEMPLATE_MAX);
 			pns_policy_free(p);
 		} else
@@ -609,7 +609,7 @@ static void test_good_rows(void **state)
 			continue;
 		}
 		p = expect_loaded(f->main, false, row->text);
-		pns_policy_resolve(p, &nobody_special, &s);
+		assert_int_equal(pns_policy_resolve(p, &nobody_special, &s), 0);
 		assert_value(&s, row->key, row->formatted);
 		if (!s.origin[row->key].file)
 			fail_msg("row %zu: %s not from the file", i, pns_key_name(row->key));
@@ -708,7 +708,7 @@ static void test_precedence(void **state)
 
 	/* bob: only [default]s; the later drop-in's [default] wins per key. */
 	id = ident("bob", 1000, 100, users_g, users_n, 1);
-	pns_policy_resolve(p, &id, &s);
+	assert_int_equal(pns_policy_resolve(p, &id, &s), 0);
 	assert_true(s.isolate);
 	assert_origin(&s, PNS_KEY_ISOLATE, b, 7);
 	assert_value(&s, PNS_KEY_TMP_SIZE, "10%");
@@ -724,7 +724,7 @@ static void test_precedence(void **state)
 
 	/* carol in staff by name and gid: the last group section is 10-a's [group:staff]. */
 	id = ident("carol", 1001, 100, staff_g, staff_n, 2);
-	pns_policy_resolve(p, &id, &s);
+	assert_int_equal(pns_policy_resolve(p, &id, &s), 0);
 	assert_value(&s, PNS_KEY_TMP_SIZE, "40%");
 	assert_origin(&s, PNS_KEY_TMP_SIZE, a, 2);
 	assert_value(&s, PNS_KEY_SHM, "shared");
@@ -732,23 +732,23 @@ static void test_precedence(void **state)
 
 	/* Group by name only (another gid): [group:staff] but not [gid:500]. */
 	id = ident("frank", 1002, 501, staff_only_name_g, staff_only_name_n, 1);
-	pns_policy_resolve(p, &id, &s);
+	assert_int_equal(pns_policy_resolve(p, &id, &s), 0);
 	assert_origin(&s, PNS_KEY_TMP_SIZE, a, 2);
 
 	/* By gid only (a gid whose name NSS does not know): [gid:500], then [gid:600] last. */
 	id = ident("dave", 1003, 500, both_g, both_n, 2);
-	pns_policy_resolve(p, &id, &s);
+	assert_int_equal(pns_policy_resolve(p, &id, &s), 0);
 	assert_value(&s, PNS_KEY_TMP_SIZE, "50%");
 	assert_origin(&s, PNS_KEY_TMP_SIZE, b, 2);
 	/* The primary gid alone matches [gid:N] too, even when groups[] is empty. */
 	id = ident("gina", 1004, 500, NULL, NULL, 0);
-	pns_policy_resolve(p, &id, &s);
+	assert_int_equal(pns_policy_resolve(p, &id, &s), 0);
 	assert_value(&s, PNS_KEY_TMP_SIZE, "30%");
 	assert_origin(&s, PNS_KEY_TMP_SIZE, f->main, 9);
 
 	/* alice, a student: [user:alice] beats [group:students] even from a later drop-in. */
 	id = ident("alice", 1005, 700, students_g, students_n, 1);
-	pns_policy_resolve(p, &id, &s);
+	assert_int_equal(pns_policy_resolve(p, &id, &s), 0);
 	assert_value(&s, PNS_KEY_HOSTNAME, "alice-main");
 	assert_origin(&s, PNS_KEY_HOSTNAME, f->main, 11);
 	/* ... while the group's isolate = no beats every [default]. */
@@ -757,29 +757,29 @@ static void test_precedence(void **state)
 
 	/* "Alice" is not alice: only [uid:N] can match her. */
 	id = ident("Alice", 1006, 100, users_g, users_n, 1);
-	pns_policy_resolve(p, &id, &s);
+	assert_int_equal(pns_policy_resolve(p, &id, &s), 0);
 	assert_value(&s, PNS_KEY_HOSTNAME, "def");
 	assert_origin(&s, PNS_KEY_HOSTNAME, f->main, 4);
 	id = ident("Alice", 1234, 100, users_g, users_n, 1);
-	pns_policy_resolve(p, &id, &s);
+	assert_int_equal(pns_policy_resolve(p, &id, &s), 0);
 	assert_false(s.isolate);
 	assert_origin(&s, PNS_KEY_ISOLATE, f->main, 13);
 
 	/* Names that can never be in a header match nothing. */
 	id = ident("bob:isolate", 1000, 100, NULL, NULL, 0);
-	pns_policy_resolve(p, &id, &s);
+	assert_int_equal(pns_policy_resolve(p, &id, &s), 0);
 	assert_origin(&s, PNS_KEY_ISOLATE, b, 7);
 
 	/* eve has uid 77: user and uid sections are one tier, the one appearing last wins. */
 	id = ident("eve", 77, 100, users_g, users_n, 1);
-	pns_policy_resolve(p, &id, &s);
+	assert_int_equal(pns_policy_resolve(p, &id, &s), 0);
 	assert_value(&s, PNS_KEY_TMP, "none");
 	assert_origin(&s, PNS_KEY_TMP, f->main, 17);
 	assert_value(&s, PNS_KEY_VAR_TMP, "tmpfs");
 	assert_origin(&s, PNS_KEY_VAR_TMP, a, 8);
 	/* Someone else with uid 77 gets the uid sections only. */
 	id = ident("mallory", 77, 100, users_g, users_n, 1);
-	pns_policy_resolve(p, &id, &s);
+	assert_int_equal(pns_policy_resolve(p, &id, &s), 0);
 	assert_value(&s, PNS_KEY_VAR_TMP, "dir");
 	assert_origin(&s, PNS_KEY_VAR_TMP, a, 6);
 	assert_value(&s, PNS_KEY_TMP, "none");
@@ -810,18 +810,23 @@ static void test_resolve_edges(void **state)
 	memset(name, 'x', 300);
 	name[300] = '\0';
 	id = ident(name, 1, 1, NULL, NULL, 0);
-	pns_policy_resolve(p, &id, &s);
+	assert_int_equal(pns_policy_resolve(p, &id, &s), 0);
 	assert_true(s.isolate);
 	id = ident(NULL, 1, 1, NULL, NULL, 0);
-	pns_policy_resolve(p, &id, &s);
+	assert_int_equal(pns_policy_resolve(p, &id, &s), 0);
 	assert_true(s.isolate);
 	id = ident("x", 1, 1, NULL, NULL, 0);
-	pns_policy_resolve(p, &id, &s);
+	assert_int_equal(pns_policy_resolve(p, &id, &s), 0);
 	assert_false(s.isolate);
 
-	/* No policy, or no identity: the built-in settings. */
+	/* No policy, or no identity: an error, never the built-in settings; *ret untouched. */
 	pns_settings_builtin(&builtin);
-	pns_policy_resolve(NULL, &id, &s);
+	s = builtin;
+	s.isolate = true;
+	assert_int_equal(pns_policy_resolve(NULL, &id, &s), -EINVAL);
+	assert_int_equal(pns_policy_resolve(p, NULL, &s), -EINVAL);
+	assert_int_equal(pns_policy_resolve(p, &id, NULL), -EINVAL);
+	builtin.isolate = true;
 	assert_memory_equal(&s, &builtin, sizeof(s));
 	pns_policy_free(p);
 	pns_policy_free(NULL);
@@ -837,7 +842,7 @@ static void test_empty_file(void **state)
 	write_text(f->main, "");
 	p = expect_loaded(f->main, false, "empty");
 	assert_int_equal(pns_policy_n_sections(p), 0);
-	pns_policy_resolve(p, &nobody_special, &s);
+	assert_int_equal(pns_policy_resolve(p, &nobody_special, &s), 0);
 	assert_false(s.isolate);
 	assert_origin(&s, PNS_KEY_ISOLATE, NULL, 0);
 	pns_policy_free(p);
@@ -875,11 +880,11 @@ static void test_many_sections(void **state)
 	assert_int_equal(pns_policy_n_sections(p), 1 + 4 * 5000 + 1);
 	snprintf(name, sizeof(name), "u%d", 4321);
 	id = ident(name, 10000 + 17, 0, NULL, NULL, 0);
-	pns_policy_resolve(p, &id, &s);
+	assert_int_equal(pns_policy_resolve(p, &id, &s), 0);
 	assert_true(s.isolate);
 	assert_int_equal(s.tmp_inodes, 18);
 	id = ident("u4999", 1, 1, NULL, NULL, 0);
-	pns_policy_resolve(p, &id, &s);
+	assert_int_equal(pns_policy_resolve(p, &id, &s), 0);
 	assert_string_equal(s.hostname, "last");
 	assert_origin(&s, PNS_KEY_HOSTNAME, drop, 2);
 	pns_policy_free(p);
@@ -1258,7 +1263,16 @@ static void test_crosscheck(void **state)
 #endif
 #endif
 
-/* In a child with RLIMIT_AS just above its size: 0 loaded, 3 failed cleanly, 1 wrong, 2 cannot. */
+/*
+ * In a fresh process (this program run with LOAD_WITH_LIMIT) with RLIMIT_AS
+ * just above its size: 0 loaded, 3 failed cleanly, 1 wrong, 2 cannot. Not a
+ * forked child: the heap that earlier tests left behind would feed the
+ * loader without new address space, and the limit would never bite.
+ */
+#define LOAD_WITH_LIMIT "--load-with-limit"
+/* This program, as readlink() names it (under valgrind: the program, not valgrind). */
+static char self_exe[4096];
+
 static int load_with_limit(const char *path, size_t extra)
 {
 	struct pns_diag_list d = {};
@@ -1284,8 +1298,8 @@ static int load_with_limit(const char *path, size_t extra)
 		/* Whatever succeeds is the whole policy. */
 		if (p == UNTOUCHED || !p || pns_policy_n_sections(p) != 2001)
 			return 1;
-		pns_policy_resolve(p, &u, &s);
-		if (!s.isolate || s.tmp_inodes != 778 || !s.origin[PNS_KEY_ISOLATE].file)
+		if (pns_policy_resolve(p, &u, &s) < 0 || !s.isolate || s.tmp_inodes != 778 ||
+			!s.origin[PNS_KEY_ISOLATE].file)
 			return 1;
 		pns_policy_free(p);
 		pns_diag_list_clear(&d);
@@ -1326,8 +1340,13 @@ static void test_out_of_memory(void **state)
 		int status;
 
 		assert_true(pid >= 0);
-		if (pid == 0)
-			_exit(load_with_limit(f->main, extra));
+		if (pid == 0) {
+			char arg[32];
+
+			snprintf(arg, sizeof(arg), "%zu", extra);
+			execl(self_exe, "test-policy", LOAD_WITH_LIMIT, f->main, arg, (char *)NULL);
+			_exit(2);
+		}
 		assert_int_equal(waitpid(pid, &status, 0), pid);
 		if (!WIFEXITED(status))
 			fail_msg("load with %zu bytes to spare died with signal %d", extra,
@@ -1446,8 +1465,13 @@ static void test_diag_list(void **state)
 	pns_diag_list_clear(&d);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc == 4 && strcmp(argv[1], LOAD_WITH_LIMIT) == 0)
+		return load_with_limit(argv[2], (size_t)strtoull(argv[3], NULL, 10));
+	if (readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1) < 0)
+		strcpy(self_exe, "/proc/self/exe");
+
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_spec_example, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
