@@ -3,7 +3,9 @@
  * The policy loader: SPEC section 5 and catalogue rows 20-24. Fixtures are
  * written into a fresh mkdtemp() directory per test; every load that must
  * fail is checked for -EINVAL, the line, a fragment of the message, and an
- * untouched *ret.
+ * untouched *ret. Most tests load in one go (pns_policy_load); the two
+ * phases a login uses (pns_policy_scan, then pns_policy_confirm for one
+ * account) are checked against it at the end.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -1179,8 +1181,10 @@ enum ini_lie {
 	INI_EXTRA_SECTION,  /* one section more */
 	INI_RENAMED_KEY,    /* same counts, a key under another name */
 	INI_KEY_AS_SECTION, /* CVE-2023-33461 shape: the key's name holds a section */
+	INI_IF_PRESENT,	    /* ini_lie_key is "no" whenever its section was read */
 };
 static enum ini_lie ini_lie;
+static const char *ini_lie_key; /* INI_IF_PRESENT: "section:key" */
 
 /* Interposes the library's iniparser_load(): the executable's symbol wins. */
 dictionary *iniparser_load(const char *name);
@@ -1212,6 +1216,15 @@ dictionary *iniparser_load(const char *name)
 		iniparser_unset(d, "default:isolate");
 		iniparser_set(d, "default:isolate", NULL);
 		break;
+	case INI_IF_PRESENT: {
+		char section[256];
+
+		snprintf(section, sizeof(section), "%.*s",
+			(int)(strrchr(ini_lie_key, ':') - ini_lie_key), ini_lie_key);
+		if (iniparser_find_entry(d, section))
+			iniparser_set(d, ini_lie_key, "no");
+		break;
+	}
 	default:
 		break;
 	}
@@ -1251,6 +1264,571 @@ static void test_crosscheck(void **state)
 			f->main, false, rows[i].r, f->main, rows[i].line, rows[i].fragment, what);
 		ini_lie = INI_TRUTH;
 	}
+}
+
+/* ---- two phases: scan, then confirm for one account ---------------------- */
+
+static struct pns_policy *expect_scanned(const char *path, const char *what)
+{
+	struct pns_diag_list d = {};
+	struct pns_policy *p = NULL;
+	int r;
+
+	r = pns_policy_scan(path, false, &p, &d);
+	if (r != 0 || !p || d.n != 0) {
+		print_diags(&d);
+		pns_diag_list_clear(&d);
+		fail_msg("%s: scan = %d, expected a valid policy", what, r);
+	}
+	return p;
+}
+
+static void expect_confirmed(struct pns_policy *p, const struct pns_identity *id, const char *what)
+{
+	struct pns_diag_list d = {};
+	int r;
+
+	r = pns_policy_confirm(p, id, &d);
+	if (r != 0 || d.n != 0) {
+		print_diags(&d);
+		pns_diag_list_clear(&d);
+		fail_msg("%s: confirm = %d, expected 0", what, r);
+	}
+}
+
+/* Confirm must fail with expected_r and a diag (file, line, fragment). */
+static void expect_not_confirmed(struct pns_policy *p, const struct pns_identity *id,
+	int expected_r, const char *file, int line, const char *fragment, const char *what)
+{
+	struct pns_diag_list d = {};
+	int r;
+
+	r = pns_policy_confirm(p, id, &d);
+	if (r != expected_r || !has_diag(&d, file, line, fragment)) {
+		print_message("%s: confirm = %d (expected %d), expected a diag %s:%d containing "
+			      "\"%s\"\n",
+			what, r, expected_r, file ? file : "*", line, fragment);
+		print_diags(&d);
+		pns_diag_list_clear(&d);
+		fail_msg("%s: not refused as expected", what);
+	}
+	pns_diag_list_clear(&d);
+}
+
+/* Same values and origins (file name and line) from two policy objects. */
+static void assert_same_settings(
+	const struct pns_settings *a, const struct pns_settings *b, const char *what)
+{
+	for (int k = 0; k < _PNS_KEY_MAX; k++) {
+		const struct pns_origin *oa = &a->origin[k], *ob = &b->origin[k];
+		char va[512], vb[512];
+
+		format_or_fail(a, (enum pns_key)k, va, sizeof(va));
+		format_or_fail(b, (enum pns_key)k, vb, sizeof(vb));
+		if (strcmp(va, vb) != 0 || !oa->file != !ob->file ||
+			(oa->file && strcmp(oa->file, ob->file) != 0) || oa->line != ob->line)
+			fail_msg("%s: %s = %s from %s:%u, but %s from %s:%u", what,
+				pns_key_name((enum pns_key)k), va, oa->file ? oa->file : "built-in",
+				oa->line, vb, ob->file ? ob->file : "built-in", ob->line);
+	}
+	/* What formatting folds: shm auto, the exact size. */
+	if (a->shm != b->shm || a->tmp_size.value != b->tmp_size.value ||
+		a->tmp_size.percent != b->tmp_size.percent || a->namespaces != b->namespaces)
+		fail_msg("%s: settings differ", what);
+}
+
+static const gid_t g_users[] = {100};
+static const char *const n_users[] = {"users"};
+static const gid_t g_staff[] = {100, 500};
+static const char *const n_staff[] = {"users", "staff"};
+static const gid_t g_staff_name[] = {501};
+static const char *const n_staff_name[] = {"staff"};
+static const gid_t g_both[] = {500, 600};
+static const char *const n_both[] = {"staff", NULL};
+static const gid_t g_students[] = {700, 2000};
+static const char *const n_students[] = {"students", "lab"};
+
+/* The accounts of test_precedence and the SPEC example, and more. */
+static const struct pns_identity two_phase_ids[] = {
+	{"bob", 1000, 100, g_users, n_users, 1},
+	{"carol", 1001, 100, g_staff, n_staff, 2},
+	{"frank", 1002, 501, g_staff_name, n_staff_name, 1},
+	{"dave", 1003, 500, g_both, n_both, 2},
+	{"gina", 1004, 500, NULL, NULL, 0},
+	{"alice", 1005, 700, g_students, n_students, 2},
+	{"alice", 1001, 100, g_staff, n_staff, 2},
+	{"Alice", 1006, 100, g_users, n_users, 1},
+	{"Alice", 1234, 100, g_users, n_users, 1},
+	{"bob:isolate", 1000, 100, NULL, NULL, 0},
+	{"eve", 77, 100, g_users, n_users, 1},
+	{"mallory", 77, 100, g_users, n_users, 1},
+	{"zed", 1234, 600, NULL, NULL, 0},
+	{"nobody-special", 4242, 4242, NULL, NULL, 0},
+	{NULL, 1, 1, NULL, NULL, 0},
+};
+
+/* For every identity: load + resolve == scan + confirm(id) + resolve. */
+static void check_two_phases(const char *path, const char *what)
+{
+	struct pns_policy *loaded = expect_loaded(path, false, what), *seq;
+
+	/* One scanned policy confirmed for each identity in turn, and a fresh one each. */
+	seq = expect_scanned(path, what);
+	for (size_t i = 0; i < ELEMENTSOF(two_phase_ids); i++) {
+		const struct pns_identity *id = &two_phase_ids[i];
+		struct pns_settings l, s;
+		struct pns_policy *p = expect_scanned(path, what);
+		char label[128];
+
+		snprintf(label, sizeof(label), "%s, %s (uid %u)", what,
+			id->name ? id->name : "(no name)", (unsigned)id->uid);
+		assert_int_equal(pns_policy_resolve(loaded, id, &l), 0);
+		expect_confirmed(p, id, label);
+		assert_int_equal(pns_policy_resolve(p, id, &s), 0);
+		assert_same_settings(&s, &l, label);
+		pns_policy_free(p);
+
+		expect_confirmed(seq, id, label);
+		assert_int_equal(pns_policy_resolve(seq, id, &s), 0);
+		assert_same_settings(&s, &l, label);
+	}
+	pns_policy_free(seq);
+	pns_policy_free(loaded);
+}
+
+/* What a section's lines look like does not matter: only its sections go to iniparser. */
+static const char layout_policy[] = "# pam_ns policy\n"			     /* 1 */
+				    "; preamble: only comments and blanks\n" /* 2 */
+				    "\n"				     /* 3 */
+				    "  [default]\t \n"			     /* 4 */
+				    "isolate = yes ; everyone\n"	     /* 5 */
+				    "\n"				     /* 6 */
+				    "# the lab\n"			     /* 7 */
+				    "[group:lab]\n"			     /* 8 */
+				    "\thostname = \"%u-lab\"\n"		     /* 9 */
+				    "namespaces = 'mount ipc uts user'\n"    /* 10 */
+				    "[user:alice]\n"			     /* 11 */
+				    "[uid:1234]\n"			     /* 12 */
+				    "   isolate=no#exempt\n"		     /* 13 */
+				    "[gid:600]\n"			     /* 14 */
+				    "tmp = dir\n"			     /* 15 */
+				    "[user:carol]\n"			     /* 16 */
+				    "tmp_size = 2G";			     /* 17, no newline */
+
+static void test_two_phases_as_load(void **state)
+{
+	struct fixture *f = *state;
+	char *d, *a, *b, *x;
+	struct pns_settings s;
+	struct pns_policy *p;
+	struct pns_identity id;
+
+	write_text(f->main, spec_example);
+	check_two_phases(f->main, "spec example");
+
+	write_text(f->main, layout_policy);
+	check_two_phases(f->main, "layout");
+	/* The last line, without its newline, reaches iniparser as it is. */
+	id = ident("carol", 1001, 100, NULL, NULL, 0);
+	p = expect_scanned(f->main, "layout");
+	expect_confirmed(p, &id, "carol");
+	assert_int_equal(pns_policy_resolve(p, &id, &s), 0);
+	assert_value(&s, PNS_KEY_TMP_SIZE, "2G");
+	assert_origin(&s, PNS_KEY_TMP_SIZE, f->main, 17);
+	assert_true(s.isolate);
+	assert_origin(&s, PNS_KEY_ISOLATE, f->main, 5);
+	pns_policy_free(p);
+	/* The group section in the middle of the file, and the preamble with [default]. */
+	id = ident("lena", 1010, 100, g_students, n_students, 2);
+	p = expect_scanned(f->main, "layout");
+	expect_confirmed(p, &id, "lena");
+	assert_int_equal(pns_policy_resolve(p, &id, &s), 0);
+	assert_value(&s, PNS_KEY_HOSTNAME, "%u-lab");
+	assert_origin(&s, PNS_KEY_HOSTNAME, f->main, 9);
+	assert_value(&s, PNS_KEY_NAMESPACES, "mount ipc uts user");
+	pns_policy_free(p);
+
+	/* Three files, hidden and non-.conf files beside them. */
+	write_precedence(f, &d, &a, &b);
+	check_two_phases(f->main, "precedence");
+	/* A drop-in with no section at all (comments only), and an empty one. */
+	x = path_in(d, "50-comments.conf");
+	write_text(x, "# nothing here yet\n\n; really\n");
+	free(x);
+	x = path_in(d, "60-empty.conf");
+	write_text(x, "");
+	free(x);
+	check_two_phases(f->main, "precedence with empty drop-ins");
+	free(d);
+	free(a);
+	free(b);
+}
+
+/*
+ * The cross-check of a login covers the sections that apply to it. A section
+ * that does not apply is not shown to iniparser for that login, but the
+ * scanner has validated it completely, and pam_nsctl check (load) shows
+ * iniparser every section.
+ */
+static const char lie_policy[] = "[default]\n"	    /* 1 */
+				 "isolate = yes\n"  /* 2 */
+				 "[user:mallory]\n" /* 3 */
+				 "isolate = yes\n"  /* 4 */
+				 "[user:alice]\n"   /* 5 */
+				 "tmp = none\n"	    /* 6 */
+				 "[user:bob]\n"	    /* 7 */
+				 "tmp = dir\n";	    /* 8 */
+
+static void test_two_phases_crosscheck(void **state)
+{
+	struct fixture *f = *state;
+	const struct pns_identity alice = ident("alice", 1001, 100, NULL, NULL, 0);
+	const struct pns_identity mallory = ident("mallory", 1002, 100, NULL, NULL, 0);
+	const struct pns_identity bob = ident("bob", 1003, 100, NULL, NULL, 0);
+	struct pns_settings s;
+	struct pns_policy *p;
+
+	write_text(f->main, lie_policy);
+
+	/* iniparser misreads [user:mallory]: load (every section) refuses the policy... */
+	ini_lie = INI_IF_PRESENT;
+	ini_lie_key = "user:mallory:isolate";
+	expect_refused(f->main, false, -EINVAL, f->main, 4,
+		"iniparser read this file differently: user:mallory:isolate is 'no', not 'yes'",
+		"lie about mallory, load");
+	/* ... and so does mallory's login, with the same line... */
+	p = expect_scanned(f->main, "lie about mallory");
+	expect_not_confirmed(p, &mallory, -EINVAL, f->main, 4,
+		"user:mallory:isolate is 'no', not 'yes'", "lie about mallory, mallory");
+	/* ... after which the policy is unusable, for anyone. */
+	s.isolate = true;
+	assert_int_equal(pns_policy_resolve(p, &mallory, &s), -ESTALE);
+	assert_int_equal(pns_policy_resolve(p, &alice, &s), -ESTALE);
+	assert_true(s.isolate);
+	expect_not_confirmed(p, &alice, -ESTALE, f->main, 0, "earlier cross-check",
+		"confirm after a failed confirm");
+	expect_not_confirmed(p, NULL, -ESTALE, f->main, 0, "earlier cross-check",
+		"confirm all after a failed confirm");
+	pns_policy_free(p);
+	/* Alice's login does not show [user:mallory] to iniparser (documented). */
+	p = expect_scanned(f->main, "lie about mallory");
+	expect_confirmed(p, &alice, "lie about mallory, alice");
+	assert_int_equal(pns_policy_resolve(p, &alice, &s), 0);
+	assert_true(s.isolate);
+	assert_origin(&s, PNS_KEY_ISOLATE, f->main, 2);
+	assert_value(&s, PNS_KEY_TMP, "none");
+	assert_origin(&s, PNS_KEY_TMP, f->main, 6);
+	/* Confirming everything afterwards still finds it. */
+	expect_not_confirmed(p, NULL, -EINVAL, f->main, 4, "user:mallory:isolate is 'no'",
+		"lie about mallory, confirm all after alice");
+	assert_int_equal(pns_policy_resolve(p, &alice, &s), -ESTALE);
+	pns_policy_free(p);
+	ini_lie = INI_TRUTH;
+
+	/* The scanner still validates what does not apply to the account. */
+	write_text(f->main, "[default]\nisolate = yes\n[user:mallory]\nisolate = perhaps\n"
+			    "[user:alice]\ntmp = none\n");
+	{
+		struct pns_diag_list d = {};
+
+		p = UNTOUCHED;
+		assert_int_equal(pns_policy_scan(f->main, false, &p, &d), -EINVAL);
+		assert_ptr_equal(p, UNTOUCHED);
+		assert_true(has_diag(&d, f->main, 4, "isolate: invalid value 'perhaps'"));
+		pns_diag_list_clear(&d);
+	}
+
+	/* [default] applies to everyone: a lie there is caught for every account. */
+	write_text(f->main, lie_policy);
+	ini_lie = INI_OTHER_VALUE;
+	for (const struct pns_identity *const *id =
+			(const struct pns_identity *const[]){&alice, &mallory, &bob, NULL};
+		*id; id++) {
+		p = expect_scanned(f->main, "lie about default");
+		expect_not_confirmed(p, *id, -EINVAL, f->main, 2,
+			"default:isolate is 'no', not 'yes'", (*id)->name);
+		pns_policy_free(p);
+	}
+
+	/* An extra section in a batch that is not the whole file: named by its lines. */
+	ini_lie = INI_EXTRA_SECTION;
+	p = expect_scanned(f->main, "extra section");
+	expect_not_confirmed(p, &alice, -EINVAL, f->main, 1,
+		"iniparser read this file differently: 3 sections and 2 keys instead of 2 and 2, "
+		"in the sections cross-checked together from line 1 to line 6",
+		"extra section, alice");
+	pns_policy_free(p);
+
+	/* iniparser failing is a system error, as in load. */
+	ini_lie = INI_NULL;
+	p = expect_scanned(f->main, "iniparser fails");
+	expect_not_confirmed(p, &bob, -EIO, f->main, 0, "iniparser failed to read this file",
+		"iniparser fails, bob");
+	pns_policy_free(p);
+	ini_lie = INI_TRUTH;
+
+	/* A file whose sections do not apply is not read by iniparser at all for that login. */
+	{
+		char *dir = path_in(f->dir, "pam_ns.conf.d"), *drop;
+
+		mkdir_or_fail(dir, 0755);
+		drop = path_in(dir, "a.conf");
+		write_text(drop, "[user:mallory]\nisolate = yes\n");
+		write_text(f->main, "[default]\nisolate = yes\n");
+		ini_lie = INI_NULL;
+		p = expect_scanned(f->main, "drop-in only for mallory");
+		/* alice: only the main file's [default] goes to iniparser, which fails. */
+		expect_not_confirmed(p, &alice, -EIO, f->main, 0, "iniparser failed",
+			"iniparser fails on the main file");
+		pns_policy_free(p);
+		write_text(f->main, "# no sections\n");
+		p = expect_scanned(f->main, "nothing for alice");
+		/* Nothing applies to alice: iniparser is not run. */
+		expect_confirmed(p, &alice, "nothing for alice");
+		assert_int_equal(pns_policy_resolve(p, &alice, &s), 0);
+		assert_false(s.isolate);
+		assert_origin(&s, PNS_KEY_ISOLATE, NULL, 0);
+		expect_not_confirmed(p, &mallory, -EIO, drop, 0, "iniparser failed", "mallory");
+		pns_policy_free(p);
+		ini_lie = INI_TRUTH;
+		unlink(drop);
+		rmdir(dir);
+		free(drop);
+		free(dir);
+	}
+}
+
+/* Resolving needs a confirm, for that very account. */
+static void test_confirm_contract(void **state)
+{
+	struct fixture *f = *state;
+	static const gid_t groups[] = {100, 500};
+	static const char *const group_names[] = {"users", "staff"};
+	static const char *const other_names[] = {"users", "wheel"};
+	static const gid_t other_groups[] = {100, 501};
+	const struct pns_identity alice = ident("alice", 1001, 100, groups, group_names, 2);
+	struct pns_identity id;
+	struct pns_settings s, builtin;
+	struct pns_policy *p;
+	struct pns_diag_list d = {};
+	char *name_copy;
+	gid_t groups_copy[2];
+	const char *names_copy[2];
+
+	write_text(f->main, "[default]\nisolate = yes\n[user:alice]\nisolate = no\n"
+			    "[group:staff]\ntmp = dir\n[user:bob]\ntmp = none\n");
+	assert_int_equal(pns_policy_confirm(NULL, &alice, &d), -EINVAL);
+
+	/* Scanned only: nothing resolves, and *ret stays as it was. */
+	p = expect_scanned(f->main, "contract");
+	pns_settings_builtin(&builtin);
+	s = builtin;
+	assert_int_equal(pns_policy_resolve(p, &alice, &s), -ESTALE);
+	assert_int_equal(pns_policy_resolve(p, &nobody_special, &s), -ESTALE);
+	assert_memory_equal(&s, &builtin, sizeof(s));
+
+	expect_confirmed(p, &alice, "alice");
+	assert_int_equal(pns_policy_resolve(p, &alice, &s), 0);
+	assert_false(s.isolate);
+	assert_value(&s, PNS_KEY_TMP, "dir");
+
+	/* The same account in other memory: fine. */
+	name_copy = strdup("alice");
+	assert_non_null(name_copy);
+	memcpy(groups_copy, groups, sizeof(groups));
+	memcpy(names_copy, group_names, sizeof(group_names));
+	id = ident(name_copy, 1001, 100, groups_copy, names_copy, 2);
+	assert_int_equal(pns_policy_resolve(p, &id, &s), 0);
+
+	/* Anything else is another account. */
+	s = builtin;
+	id.uid = 1002;
+	assert_int_equal(pns_policy_resolve(p, &id, &s), -ESTALE);
+	id = alice;
+	id.name = "bob";
+	assert_int_equal(pns_policy_resolve(p, &id, &s), -ESTALE);
+	id.name = NULL;
+	assert_int_equal(pns_policy_resolve(p, &id, &s), -ESTALE);
+	id = alice;
+	id.gid = 500;
+	assert_int_equal(pns_policy_resolve(p, &id, &s), -ESTALE);
+	id = alice;
+	id.n_groups = 1;
+	assert_int_equal(pns_policy_resolve(p, &id, &s), -ESTALE);
+	id = alice;
+	id.groups = other_groups;
+	assert_int_equal(pns_policy_resolve(p, &id, &s), -ESTALE);
+	id = alice;
+	id.group_names = other_names;
+	assert_int_equal(pns_policy_resolve(p, &id, &s), -ESTALE);
+	id = alice;
+	id.group_names = NULL;
+	assert_int_equal(pns_policy_resolve(p, &id, &s), -ESTALE);
+	assert_memory_equal(&s, &builtin, sizeof(s));
+
+	/* A later confirm replaces the account. */
+	id = ident("bob", 1003, 100, NULL, NULL, 0);
+	expect_confirmed(p, &id, "bob");
+	assert_int_equal(pns_policy_resolve(p, &id, &s), 0);
+	assert_value(&s, PNS_KEY_TMP, "none");
+	assert_int_equal(pns_policy_resolve(p, &alice, &s), -ESTALE);
+
+	/* Confirmed for everyone (what load does): any account, also after another confirm. */
+	expect_confirmed(p, NULL, "everyone");
+	assert_int_equal(pns_policy_resolve(p, &alice, &s), 0);
+	assert_int_equal(pns_policy_resolve(p, &nobody_special, &s), 0);
+	expect_confirmed(p, &id, "bob after everyone");
+	assert_int_equal(pns_policy_resolve(p, &alice, &s), 0);
+	assert_false(s.isolate);
+	pns_policy_free(p);
+	free(name_copy);
+}
+
+static void test_has_group_sections(void **state)
+{
+	static const struct {
+		const char *main, *dropin;
+		bool expected;
+	} rows[] = {
+		{"", NULL, false},
+		{"[default]\nisolate = yes\n[user:a]\n[uid:5]\nisolate = no\n", NULL, false},
+		{"[default]\nisolate = yes\n[group:lab]\n", NULL, true},
+		{"[gid:7]\ntmp = dir\n", NULL, true},
+		{"[default]\nisolate = yes\n", "[user:b]\n", false},
+		{"[default]\nisolate = yes\n", "[group:b]\n", true},
+		{"[default]\nisolate = yes\n", "# [group:b]\n", false},
+	};
+	struct fixture *f = *state;
+	char *dir = path_in(f->dir, "pam_ns.conf.d"), *drop = path_in(dir, "a.conf");
+
+	assert_false(pns_policy_has_group_sections(NULL));
+	mkdir_or_fail(dir, 0755);
+	for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+		struct pns_policy *p;
+
+		write_text(f->main, rows[i].main);
+		unlink(drop);
+		if (rows[i].dropin)
+			write_text(drop, rows[i].dropin);
+		/* Known after phase 1, before anyone asks NSS for groups. */
+		p = expect_scanned(f->main, rows[i].main);
+		if (pns_policy_has_group_sections(p) != rows[i].expected)
+			fail_msg("row %zu: has_group_sections = %d", i, !rows[i].expected);
+		pns_policy_free(p);
+		p = expect_loaded(f->main, false, rows[i].main);
+		assert_int_equal(pns_policy_has_group_sections(p), rows[i].expected);
+		pns_policy_free(p);
+	}
+	unlink(drop);
+	rmdir(dir);
+	free(drop);
+	free(dir);
+}
+
+/*
+ * The size the benchmark uses: 10,000 [user:] sections. Correctness only:
+ * bench/ measures the time (a timed unit test fails on a busy machine).
+ */
+#define BIG_USERS 10000
+/* [user:uNNNNN] is on line BIG_LINE(i), its tmp_size on the next. */
+#define BIG_LINE(i) (6 + 2 * (i))
+
+static void test_ten_thousand_sections(void **state)
+{
+	struct fixture *f = *state;
+	static const gid_t lab_g[] = {100, 2000};
+	static const char *const lab_n[] = {"users", "lab"};
+	char *text = NULL, *dir, *drop, name[32], key[64];
+	struct pns_settings s, l;
+	struct pns_identity id;
+	struct pns_policy *p, *loaded;
+	size_t size = 0;
+	FILE *m;
+
+	m = open_memstream(&text, &size);
+	assert_non_null(m);
+	fputs("[default]\n"	     /* 1 */
+	      "isolate = no\n"	     /* 2 */
+	      "[group:lab]\n"	     /* 3 */
+	      "isolate = yes\n"	     /* 4 */
+	      "hostname = %u-lab\n", /* 5 */
+		m);
+	for (int i = 0; i < BIG_USERS; i++)
+		fprintf(m, "[user:u%05d]\ntmp_size = %d%%\n", i, i % 100 + 1);
+	fclose(m);
+	write_text(f->main, text);
+	free(text);
+	dir = path_in(f->dir, "pam_ns.conf.d");
+	mkdir_or_fail(dir, 0755);
+	drop = path_in(dir, "z.conf");
+	write_text(drop, "[user:u09999]\nhostname = last\n");
+
+	loaded = expect_loaded(f->main, false, "10,000 sections");
+	assert_int_equal(pns_policy_n_sections(loaded), 2 + BIG_USERS + 1);
+	assert_true(pns_policy_has_group_sections(loaded));
+
+	for (int i = 0; i < BIG_USERS; i += i < 10 ? 1 : 997) {
+		for (int lab = 0; lab <= 1; lab++) {
+			snprintf(name, sizeof(name), "u%05d", i);
+			id = ident(name, (uid_t)(20000 + i), 100, lab ? lab_g : NULL,
+				lab ? lab_n : NULL, lab ? 2 : 0);
+			p = expect_scanned(f->main, name);
+			assert_int_equal(pns_policy_n_sections(p), 2 + BIG_USERS + 1);
+			expect_confirmed(p, &id, name);
+			assert_int_equal(pns_policy_resolve(p, &id, &s), 0);
+			snprintf(key, sizeof(key), "%d%%", i % 100 + 1);
+			assert_value(&s, PNS_KEY_TMP_SIZE, key);
+			assert_origin(&s, PNS_KEY_TMP_SIZE, f->main, (unsigned)BIG_LINE(i) + 1);
+			assert_int_equal(s.isolate, lab);
+			assert_origin(&s, PNS_KEY_ISOLATE, f->main, lab ? 4 : 2);
+			assert_int_equal(pns_policy_resolve(loaded, &id, &l), 0);
+			assert_same_settings(&s, &l, name);
+			pns_policy_free(p);
+		}
+	}
+	/* The last one, overridden from the drop-in. */
+	id = ident("u09999", 29999, 100, lab_g, lab_n, 2);
+	p = expect_scanned(f->main, "u09999");
+	expect_confirmed(p, &id, "u09999");
+	assert_int_equal(pns_policy_resolve(p, &id, &s), 0);
+	assert_string_equal(s.hostname, "last");
+	assert_origin(&s, PNS_KEY_HOSTNAME, drop, 2);
+	pns_policy_free(p);
+	/* Someone in no section. */
+	p = expect_scanned(f->main, "nobody");
+	expect_confirmed(p, &nobody_special, "nobody");
+	assert_int_equal(pns_policy_resolve(p, &nobody_special, &s), 0);
+	assert_false(s.isolate);
+	assert_value(&s, PNS_KEY_TMP_SIZE, "25%");
+	assert_origin(&s, PNS_KEY_TMP_SIZE, NULL, 0);
+	pns_policy_free(p);
+	pns_policy_free(loaded);
+
+	/* A misread deep in the file: load (in batches) and its account's login find it. */
+	ini_lie = INI_IF_PRESENT;
+	ini_lie_key = "user:u07777:tmp_size";
+	expect_refused(f->main, false, -EINVAL, f->main, BIG_LINE(7777) + 1,
+		"user:u07777:tmp_size is 'no', not '78%'", "misread u07777");
+	p = expect_scanned(f->main, "misread u07777");
+	id = ident("u07777", 27777, 100, NULL, NULL, 0);
+	expect_not_confirmed(p, &id, -EINVAL, f->main, BIG_LINE(7777) + 1,
+		"user:u07777:tmp_size is 'no', not '78%'", "misread u07777, u07777");
+	pns_policy_free(p);
+	p = expect_scanned(f->main, "misread u07777");
+	id = ident("u07776", 27776, 100, NULL, NULL, 0);
+	expect_confirmed(p, &id, "misread u07777, u07776");
+	pns_policy_free(p);
+	ini_lie = INI_TRUTH;
+
+	/* A duplicate thousands of sections apart in one file. */
+	m = fopen(f->main, "ae");
+	assert_non_null(m);
+	fputs("[user:u00003]\n", m);
+	fclose(m);
+	expect_refused(f->main, false, -EINVAL, f->main, BIG_LINE(BIG_USERS),
+		"duplicate section [user:u00003] (first at line 12)", "duplicate far apart");
+	free(drop);
+	free(dir);
 }
 
 /* ---- out of memory -------------------------------------------------------- */
@@ -1486,6 +2064,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_ownership, setup, teardown),
 		cmocka_unit_test(test_root_owned_ok),
 		cmocka_unit_test_setup_teardown(test_crosscheck, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_phases_as_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_phases_crosscheck, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_confirm_contract, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_has_group_sections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ten_thousand_sections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_memory, setup, teardown),
 		cmocka_unit_test(test_builtin_and_format),
 		cmocka_unit_test(test_diag_list),
