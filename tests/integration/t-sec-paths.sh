@@ -14,7 +14,8 @@
 #    with fresh tmpfs, never on the host.
 # 2. Races: with tmp = dir, the user swaps symlinks (to /etc, /etc/shadow,
 #    the canary), FIFOs and directories inside its own /tmp and /var/tmp in
-#    a loop, from a session in its set, during 200 logins that each create
+#    a loop, from a session in its set, during 200 logins (SEC_RACE_LOGINS)
+#    that each create
 #    a set over the same directory. Every login is correct or denied,
 #    nothing outside changes, PID 1's mount table is unchanged.
 # 3. Close: a session's files live as long as a process of the set does
@@ -252,8 +253,9 @@ else
 	fail "race: the user's swapper runs in its set" "$(cat "${SEC_HOLD_OUT[race]}")"
 fi
 dir_ino=$(stat -c %i "/var/lib/pam_ns/tmp/$ub")
+logins=${SEC_RACE_LOGINS:-200}
 ok=0 denied=0 wrong=0 other=0
-for i in $(seq 1 200); do
+for i in $(seq 1 "$logins"); do
 	out=$(pam_drive --service dirsess pamns-sec-pb -- stat -c 'tmp_ino=%i' /tmp 2>&1)
 	case $(kv open_rc "$out") in
 	PAM_SUCCESS)
@@ -268,10 +270,10 @@ for i in $(seq 1 200); do
 done
 touch "/var/lib/pam_ns/tmp/$ub/stop"
 sec_release race
-note "race: 200 logins during $(kv swaps "$(cat "${SEC_HOLD_OUT[race]}")") swap rounds: $ok correct, $denied denied"
+note "race: $logins logins during $(kv swaps "$(cat "${SEC_HOLD_OUT[race]}")") swap rounds: $ok correct, $denied denied"
 check_eq "race: no login got a /tmp other than the user's own directory" 0 "$wrong"
 check_eq "race: every login is correct or denied with PAM_SESSION_ERR" 0 "$other"
-check_eq "race: the swaps cannot make a login fail (200 of 200 open)" 200 "$ok"
+check_eq "race: the swaps cannot make a login fail ($logins of $logins open)" "$logins" "$ok"
 check_eq "race: the canary is untouched" "$canary_before" "$(canary_sig)"
 check_eq "race: /etc is untouched" "$etc_before" "$(etc_sig)"
 check_eq "race: the user's directory is still root's, 1777" "0 1777" "$(stat -c '%u %a' "/var/lib/pam_ns/tmp/$ub")"

@@ -8,7 +8,8 @@
 #   in the other's; the session's / is a slave;
 # - a mount the host makes while the sessions run propagates into both
 #   (host mounts still come in), and its unmount too;
-# - 300 logins (share = session, so each one builds and tears down a set)
+# - 300 logins (SEC_PROPAGATION_LOGINS; share = session, so each one builds
+#   and tears down a set)
 #   leave PID 1's mount table exactly as it was.
 . "$(dirname "$0")/lib.sh"
 pns_setup
@@ -102,20 +103,21 @@ wait_set_gone "$ua"
 wait_set_gone "$ub"
 
 # --- 300 logins on a shared host ---------------------------------------------
+logins=${SEC_PROPAGATION_LOGINS:-300}
 host_mounts=$(sec_host_mounts)
 count_before=$(mountinfo_lines 1)
 bad=0
-for i in $(seq 1 300); do
+for i in $(seq 1 "$logins"); do
 	out=$(pam_drive --service session pamns-sec-ma -- true 2>&1)
 	if [ "$(kv open_rc "$out")" != PAM_SUCCESS ]; then
 		bad=$((bad + 1))
 		[ $bad -le 3 ] && note "login $i: $out"
 	fi
 done
-check_eq "300 logins: every one opens" 0 "$bad"
+check_eq "$logins logins: every one opens" 0 "$bad"
 wait_set_gone "$ua"
-check_eq "300 logins: PID 1's mount count is unchanged" "$count_before" "$(mountinfo_lines 1)"
-check_eq "300 logins: PID 1's mount table is exactly as before" "$host_mounts" "$(sec_host_mounts)"
+check_eq "$logins logins: PID 1's mount count is unchanged" "$count_before" "$(mountinfo_lines 1)"
+check_eq "$logins logins: PID 1's mount table is exactly as before" "$host_mounts" "$(sec_host_mounts)"
 
 restore_propagation
 check_eq "the host's / is back to $root_was" "$root_was" "$(findmnt -no PROPAGATION /)"
