@@ -281,7 +281,7 @@ check_eq "list, empty /run/pam_ns: exit 0" 0 "$?" "$out"
 check_eq "list, empty /run/pam_ns: says so" "No active sets." "$out"
 out=$(in_private_run 'mkdir -m 0700 /run/pam_ns' list --json 2>&1)
 check_eq "list --json, no sets: empty lists" '{"sets":[],"stale":[],"errors":[]}' "$out"
-stale_setup="mkdir -m 0700 -p /run/pam_ns/$uid && python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET).bind(sys.argv[1])' /run/pam_ns/$uid/user.sock && ln -s /run/pam_ns/$uid /run/pam_ns/99999 && mkdir -m 0700 /run/pam_ns/not-a-uid"
+stale_setup="mkdir -m 0700 /run/pam_ns /run/pam_ns/$uid && python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET).bind(sys.argv[1])' /run/pam_ns/$uid/user.sock && ln -s /run/pam_ns/$uid /run/pam_ns/99999 && mkdir -m 0700 /run/pam_ns/not-a-uid"
 out=$(in_private_run "$stale_setup" list 2>&1)
 check_eq "list, only a stale socket: exit 0" 0 "$?" "$out"
 check_eq "list, only a stale socket: no set, one stale note (symlink and junk ignored)" \

@@ -148,7 +148,7 @@ out=$("$PNS_NSCTL" check --config "$PNS_CONF" 2>&1)
 check_eq "pam_nsctl check: valid policy exits 0" 0 "$?" "$out"
 
 # --- the helper: hung, crashing, missing ------------------------------------
-printf '#!/bin/sh\nexec sleep 30\n' >"$PNS_T/bin/hang-helper"
+printf '#!/bin/sh\nexec sleep 3131\n' >"$PNS_T/bin/hang-helper"
 printf '#!/bin/sh\nkill -SEGV $$\n' >"$PNS_T/bin/crash-helper"
 chmod 0755 "$PNS_T/bin/hang-helper" "$PNS_T/bin/crash-helper"
 for h in hang crash missing; do
@@ -162,7 +162,7 @@ for h in hang crash missing; do
 	check_eq "$h helper: caller stays in the host mount namespace" "$host_mnt" "$(kv ns_mnt "$out")"
 done
 check_eq "hung helper: no helper process left behind" "" \
-	"$(procs_with_exe /usr/bin/sleep | xargs -r ps -o pid=,args= -p | grep -F "sleep 30")"
+	"$(procs_with_exe /usr/bin/sleep | xargs -r ps -o pid=,args= -p | grep -E "sleep 3131$")"
 
 # --- pamtester ----------------------------------------------------------------
 pt=pamnstest-pt-$$
