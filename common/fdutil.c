@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -255,4 +256,51 @@ int pns_opendir_at(int dir_fd, DIR **ret)
 	}
 	*ret = d;
 	return 0;
+}
+
+static bool root_only(const struct stat *st)
+{
+	return st->st_uid == 0 && !(st->st_mode & (S_IWGRP | S_IWOTH));
+}
+
+int pns_open_trusted_file(const char *path)
+{
+	_cleanup_close_ int dir_fd = -1;
+	char buf[PATH_MAX];
+	char *component, *next, *save = NULL;
+	struct stat st;
+
+	if (path[0] != '/' || strlen(path) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, path);
+	dir_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir_fd < 0)
+		return negative_errno();
+	if (fstat(dir_fd, &st) < 0)
+		return negative_errno();
+	if (!root_only(&st))
+		return -EPERM;
+
+	component = strtok_r(buf, "/", &save);
+	while (component) {
+		int fd;
+
+		next = strtok_r(NULL, "/", &save);
+		if (strcmp(component, ".") == 0 || strcmp(component, "..") == 0)
+			return -EINVAL;
+		fd = openat(dir_fd, component,
+				O_PATH | O_NOFOLLOW | O_CLOEXEC | (next ? O_DIRECTORY : 0));
+		if (fd < 0)
+			return negative_errno();
+		safe_close(dir_fd);
+		dir_fd = fd;
+		if (fstat(dir_fd, &st) < 0)
+			return negative_errno();
+		if (!root_only(&st))
+			return -EPERM;
+		component = next;
+	}
+	if (!S_ISREG(st.st_mode))
+		return -EACCES;
+	return TAKE_FD(dir_fd);
 }

@@ -51,6 +51,14 @@ int pns_open_root_dir(int dir_fd, const char *name, mode_t mode, mode_t forbidde
  * so dir_fd's offset is untouched). Close it with closedir(). */
 int pns_opendir_at(int dir_fd, DIR **ret) _warn_unused_result_;
 
+/*
+ * Open an absolute path that only root can have put there: walking from "/",
+ * every directory must be a real directory (no symlink) owned by root and
+ * not writable by group or others, and so must the last component, which
+ * must be a regular file. Returns an O_PATH|O_CLOEXEC descriptor of it.
+ */
+int pns_open_trusted_file(const char *path) _warn_unused_result_;
+
 /* Number of threads of the calling process, from /proc/self/status. */
 int pns_count_threads(void) _warn_unused_result_;
 

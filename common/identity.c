@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdbool.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -107,7 +108,7 @@ static int lookup_group_name(gid_t gid, char **ret)
 	}
 }
 
-int pns_account_lookup(const char *name, struct pns_account **ret)
+int pns_account_lookup(const char *name, bool with_groups, struct pns_account **ret)
 {
 	_cleanup_(pns_account_freep) struct pns_account *a = NULL;
 	uid_t uid;
@@ -122,6 +123,16 @@ int pns_account_lookup(const char *name, struct pns_account **ret)
 	r = pns_user_lookup(name, &a->name, &uid, &gid);
 	if (r < 0)
 		return r;
+
+	if (!with_groups) {
+		a->groups = calloc(1, sizeof(gid_t));
+		a->group_names = calloc(1, sizeof(char *));
+		if (!a->groups || !a->group_names)
+			return -ENOMEM;
+		a->groups[0] = gid;
+		a->n_groups = 1;
+		goto done;
+	}
 
 	for (;;) {
 		int got = n;
@@ -149,6 +160,7 @@ int pns_account_lookup(const char *name, struct pns_account **ret)
 			return r;
 	}
 
+done:
 	a->id.name = a->name;
 	a->id.uid = uid;
 	a->id.gid = gid;

@@ -21,9 +21,12 @@ struct pns_account {
  * 0 on success; -ENOENT if NSS knows no such user; -EIO (or another
  * -errno) if NSS failed, so that a caller can tell "no such user" from "could
  * not ask". Group names that NSS cannot resolve are NULL, not an error;
- * a failing group lookup is an error.
+ * a failing group lookup is an error. Without with_groups, NSS is asked
+ * for the passwd entry only, and the group list holds the primary gid
+ * (unnamed): enough for a policy without group sections.
  */
-int pns_account_lookup(const char *name, struct pns_account **ret) _warn_unused_result_;
+int pns_account_lookup(const char *name, bool with_groups, struct pns_account **ret)
+	_warn_unused_result_;
 void pns_account_free(struct pns_account *a);
 
 /* The account called name, through NSS: its canonical name (NSS may fold

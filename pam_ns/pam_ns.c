@@ -227,18 +227,11 @@ static int apply_userns_policy(pam_handle_t *pamh, const char *logname,
 }
 
 /* Everything before the helper: who is it, and what does the policy say? */
-static int resolve(pam_handle_t *pamh, const struct args *args, const char *user, char *logname,
-		bool can_enter_userns, struct pns_plan *ret_plan, bool *ret_isolate)
+static int lookup_account(pam_handle_t *pamh, const char *user, const char *logname,
+		bool with_groups, struct pns_account **ret)
 {
-	_cleanup_(pns_account_freep) struct pns_account *account = NULL;
-	_cleanup_(pns_policy_freep) struct pns_policy *policy = NULL;
-	struct pns_diag_list diags = { 0 };
-	struct pns_settings settings;
-	char host[PNS_HOSTNAME_MAX + 1] = "";
-	const char *why = NULL;
-	int r;
+	int r = pns_account_lookup(user, with_groups, ret);
 
-	r = pns_account_lookup(user, &account);
 	if (r < 0) {
 		errno = -r;
 		if (r == -ENOENT)
@@ -248,22 +241,50 @@ static int resolve(pam_handle_t *pamh, const struct args *args, const char *user
 			pam_syslog(pamh, LOG_ERR,
 					"Denying session: failed to look up user %s through NSS: %m",
 					logname);
-		return r;
 	}
+	return r;
+}
 
-	r = pns_policy_load(args->config, true, &policy, &diags);
-	if (r < 0) {
-		log_problems(pamh, &diags);
-		pns_diag_list_clear(&diags);
-		errno = -r;
-		pam_syslog(pamh, LOG_ERR,
-				"Denying session for user %s (uid %u): the policy %s is %s; "
-				"run 'pam_nsctl check'",
-				logname, (unsigned)account->id.uid, args->config,
-				r == -EINVAL ? "invalid" : "unreadable");
+static int policy_failed(pam_handle_t *pamh, const struct args *args, const char *logname,
+		struct pns_diag_list *diags, int r)
+{
+	log_problems(pamh, diags);
+	pns_diag_list_clear(diags);
+	errno = -r;
+	pam_syslog(pamh, LOG_ERR,
+			"Denying session for user %s: the policy %s is %s; run 'pam_nsctl check'",
+			logname, args->config, r == -EINVAL ? "invalid" : "unreadable");
+	return r;
+}
+
+/*
+ * Everything before the helper: who is it, and what does the policy say?
+ * The policy is scanned (every file, every line, validated) first, so that
+ * NSS is asked for the account's groups only when some section names a
+ * group; iniparser then confirms the sections that apply to the account.
+ */
+static int resolve(pam_handle_t *pamh, const struct args *args, const char *user, char *logname,
+		bool can_enter_userns, struct pns_plan *ret_plan, bool *ret_isolate)
+{
+	_cleanup_(pns_account_freep) struct pns_account *account = NULL, *full = NULL;
+	_cleanup_(pns_policy_freep) struct pns_policy *policy = NULL;
+	struct pns_diag_list diags = { 0 };
+	struct pns_settings settings;
+	char host[PNS_HOSTNAME_MAX + 1] = "";
+	const char *why = NULL;
+	bool with_groups;
+	int r;
+
+	r = pns_policy_scan(args->config, true, &policy, &diags);
+	if (r < 0)
+		return policy_failed(pamh, args, logname, &diags, r);
+	with_groups = pns_policy_has_group_sections(policy);
+	r = lookup_account(pamh, user, logname, with_groups, &account);
+	if (r < 0)
 		return r;
-	}
-
+	r = pns_policy_confirm(policy, &account->id, &diags);
+	if (r < 0)
+		return policy_failed(pamh, args, logname, &diags, r);
 	r = pns_policy_resolve(policy, &account->id, &settings);
 	if (r < 0) {
 		errno = -r;
@@ -280,6 +301,21 @@ static int resolve(pam_handle_t *pamh, const struct args *args, const char *user
 					settings.origin[PNS_KEY_ISOLATE].line);
 		*ret_isolate = false;
 		return 0;
+	}
+
+	/* A user namespace maps every group of the account: ask NSS for them
+	 * now if the policy did not need them. */
+	if ((settings.namespaces & PNS_NS_USER) && !with_groups) {
+		r = lookup_account(pamh, user, logname, true, &full);
+		if (r < 0)
+			return r;
+		if (full->id.uid != account->id.uid) {
+			pam_syslog(pamh, LOG_ERR, "Denying session: NSS changed its answer for user %s",
+					logname);
+			return -ESTALE;
+		}
+		pns_account_free(TAKE_PTR(account));
+		account = TAKE_PTR(full);
 	}
 
 	if (gethostname(host, sizeof(host) - 1) < 0)
@@ -338,25 +374,27 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 		return PAM_SESSION_ERR;
 	}
 
-	r = pns_helper_check(args.helper);
-	if (r < 0) {
-		errno = -r;
-		pam_syslog(pamh, LOG_ERR,
-				"Denying session for user %s (uid %u): helper %s is unusable "
-				"(must be a root-owned file not writable by group or others): %m",
-				logname, plan.uid, args.helper);
-		return PAM_SESSION_ERR;
-	}
-
 	/* Joining a live set needs no helper: ask its anchor. Anything that
 	 * says there is none sends us to the helper, which creates one. */
 	r = -ENOENT;
 	if (plan.share == PNS_SHARE_USER)
 		r = pns_session_join_existing(&plan, (uint64_t)args.timeout_sec * 1000000u, &reply,
 				&anchor_pidfd, &userns_fd);
-	if (r == -ENOENT || r == -ECONNREFUSED || r == -ECONNRESET || r == -EPIPE)
-		r = pns_session_open(args.helper, (uint64_t)args.timeout_sec * 1000000u, &plan,
-				&reply, &anchor_pidfd, &userns_fd);
+	if (r == -ENOENT || r == -ECONNREFUSED || r == -ECONNRESET || r == -EPIPE) {
+		_cleanup_close_ int helper_fd = pns_open_trusted_file(args.helper);
+
+		if (helper_fd < 0) {
+			errno = -helper_fd;
+			pam_syslog(pamh, LOG_ERR,
+					"Denying session for user %s (uid %u): helper %s is unusable "
+					"(it and every directory above it must be root's and not "
+					"writable by group or others, with no symlink): %m",
+					logname, plan.uid, args.helper);
+			return PAM_SESSION_ERR;
+		}
+		r = pns_session_open(args.helper, helper_fd, (uint64_t)args.timeout_sec * 1000000u,
+				&plan, &reply, &anchor_pidfd, &userns_fd);
+	}
 	if (r < 0) {
 		errno = -r;
 		/* The helper's or anchor's own sentence says more than errno. */

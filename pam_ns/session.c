@@ -26,32 +26,17 @@
 
 #define HELPER_FD 3
 
-int pns_helper_check(const char *path)
-{
-	struct stat st;
-
-	if (path[0] != '/')
-		return -EINVAL;
-	if (stat(path, &st) < 0)
-		return negative_errno();
-	if (!S_ISREG(st.st_mode))
-		return -EACCES;
-	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
-		return -EPERM;
-	return 0;
-}
-
 /*
  * The child, between clone() and execve(). It shares the caller's memory
  * (CLONE_VM) while the caller is suspended (CLONE_VFORK): only syscall
  * wrappers, no allocation, no lock, nothing written but its own stack.
  */
-static _noreturn_ void exec_helper(const char *path, char *const argv[], int sock)
+static _noreturn_ void exec_helper(const char *path, int path_fd, char *const argv[], int sock)
 {
 	static char *const envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 	struct sigaction sa = { .sa_handler = SIG_DFL };
 	sigset_t all;
-	int null_fd;
+	int null_fd, s, h;
 
 	/* Signals are blocked since before clone(): reset the host's handlers
 	 * (they must never run in the helper, least of all on shared memory),
@@ -66,23 +51,33 @@ static _noreturn_ void exec_helper(const char *path, char *const argv[], int soc
 			syscall(SYS_setresuid, 0, 0, 0) < 0)
 		_exit(126);
 
-	/* fd 3 is the socket, 0-2 /dev/null, nothing else survives. */
-	if (sock != HELPER_FD) {
-		if (dup2(sock, HELPER_FD) < 0)
-			_exit(126);
-	} else if (fcntl(sock, F_SETFD, 0) < 0)
-		_exit(126);
+	/* fd 3 is the socket, fd 4 the checked helper (close-on-exec), 0-2
+	 * /dev/null, nothing else survives. Out of the way first, so that no
+	 * dup2() below overwrites a source. */
+	s = fcntl(sock, F_DUPFD, 10);
+	h = fcntl(path_fd, F_DUPFD_CLOEXEC, 10);
 	null_fd = open("/dev/null", O_RDWR);
-	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 || dup2(null_fd, 2) < 0)
+	if (s < 0 || h < 0 || null_fd < 0 || dup2(s, HELPER_FD) < 0 ||
+			dup3(h, HELPER_FD + 1, O_CLOEXEC) < 0 || dup2(null_fd, 0) < 0 ||
+			dup2(null_fd, 1) < 0 || dup2(null_fd, 2) < 0)
 		_exit(126);
-	if (syscall(SYS_close_range, HELPER_FD + 1, ~0u, 0) < 0)
+	if (syscall(SYS_close_range, HELPER_FD + 2, ~0u, 0) < 0)
 		_exit(126);
-	execve(path, argv, envp);
+	/* Not in the caller's working directory (a user's home under su). */
+	if (chdir("/") < 0)
+		_exit(126);
+	/* Run exactly the file that was checked. A script cannot be run from a
+	 * close-on-exec descriptor (its interpreter could not open it): for
+	 * one, the path, whose every directory only root can change. */
+	syscall(SYS_execveat, HELPER_FD + 1, "", argv, envp, AT_EMPTY_PATH);
+	if (errno == ENOENT)
+		execve(path, argv, envp);
 	_exit(127);
 }
 
 struct spawn {
 	const char *path;
+	int path_fd;
 	char *const *argv;
 	int sock;
 };
@@ -91,7 +86,7 @@ static int spawn_child(void *arg)
 {
 	const struct spawn *sp = arg;
 
-	exec_helper(sp->path, sp->argv, sp->sock);
+	exec_helper(sp->path, sp->path_fd, sp->argv, sp->sock);
 }
 
 #define SPAWN_STACK_SIZE (64 * 1024)
@@ -103,9 +98,10 @@ static int spawn_child(void *arg)
  * 0: the host's SIGCHLD handler never hears of the helper and
  * waitpid(-1) cannot reap it from under us.
  */
-static int spawn_helper(const char *path, char *const argv[], int sock, int *ret_pidfd)
+static int spawn_helper(const char *path, int path_fd, char *const argv[], int sock,
+		int *ret_pidfd)
 {
-	struct spawn sp = { .path = path, .argv = argv, .sock = sock };
+	struct spawn sp = { .path = path, .path_fd = path_fd, .argv = argv, .sock = sock };
 	sigset_t all, old;
 	void *stack;
 	int pidfd = -1, r = 0;
@@ -153,7 +149,7 @@ static int reap_helper(int pidfd, uint64_t deadline, int *ret_status)
 	return 0;
 }
 
-int pns_session_open(const char *helper_path, uint64_t timeout_usec, const struct pns_plan *plan,
+int pns_session_open(const char *helper_path, int helper_fd, uint64_t timeout_usec, const struct pns_plan *plan,
 		struct pns_reply *ret_reply, int *ret_anchor_pidfd, int *ret_userns_fd)
 {
 	size_t want = (plan->namespaces & PNS_NS_USER) ? 2 : 1;
@@ -176,7 +172,7 @@ int pns_session_open(const char *helper_path, uint64_t timeout_usec, const struc
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return negative_errno();
 
-	r = spawn_helper(helper_path, argv, sv[1], &helper_pidfd);
+	r = spawn_helper(helper_path, helper_fd, argv, sv[1], &helper_pidfd);
 	if (r < 0) {
 		pns_close_many(sv, 2);
 		return r;

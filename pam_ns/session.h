@@ -10,13 +10,14 @@
 #include "common/proto.h"
 
 /*
- * Run the helper at helper_path and get the set for plan: on success the
+ * Run the helper at helper_path (helper_fd: pns_open_trusted_file() of it)
+ * and get the set for plan: on success the
  * reply, a pidfd of the set's anchor and, when the plan has a user
  * namespace, an fd to it (else -1). The helper is killed if it has not
  * answered within timeout_usec. On failure ret_reply->message may hold the
  * helper's reason.
  */
-int pns_session_open(const char *helper_path, uint64_t timeout_usec, const struct pns_plan *plan,
+int pns_session_open(const char *helper_path, int helper_fd, uint64_t timeout_usec, const struct pns_plan *plan,
 		struct pns_reply *ret_reply, int *ret_anchor_pidfd, int *ret_userns_fd)
 	_warn_unused_result_;
 
@@ -44,6 +45,3 @@ int pns_session_enter_userns(int userns_fd, uint32_t uid, uint32_t gid) _warn_un
 /* Tell the anchor of uid's set that a session has ended. */
 int pns_session_release(uint32_t uid, const char *set_name, uint64_t session_id);
 
-/* Refuse unsafe helper binaries: must be a regular root-owned file not
- * writable by group or others. */
-int pns_helper_check(const char *path) _warn_unused_result_;

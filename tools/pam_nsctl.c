@@ -1061,7 +1061,7 @@ static int cmd_explain(const struct options *o)
 	const char *user = o->args[0];
 	int r;
 
-	r = pns_account_lookup(user, &a);
+	r = pns_account_lookup(user, true, &a);
 	if (r == -ENOENT)
 		return explain_no_user(o, user);
 	if (r < 0) {
