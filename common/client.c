@@ -18,8 +18,8 @@ int pns_send_msg(int fd, const struct pns_msg *m, const int *fds, size_t n_fds)
 	return pns_send_packet(fd, buf, (size_t)n, fds, n_fds);
 }
 
-int pns_recv_msg(int fd, struct pns_msg *ret, int *fds, size_t max_fds, size_t *ret_n_fds,
-		uint64_t deadline)
+int pns_recv_msg(
+	int fd, struct pns_msg *ret, int *fds, size_t max_fds, size_t *ret_n_fds, uint64_t deadline)
 {
 	uint8_t buf[PNS_MSG_MAX];
 	size_t n_fds = 0;
@@ -72,9 +72,9 @@ int pns_open_state_dir(uint32_t uid, bool create, int *ret_run_fd)
 }
 
 int pns_anchor_join(int dir_fd, const char *name, const struct pns_plan *plan, int caller_pidfd,
-		uint64_t deadline, struct pns_reply *ret, int fds[2], size_t *ret_n_fds)
+	uint64_t deadline, struct pns_reply *ret, int fds[2], size_t *ret_n_fds)
 {
-	struct pns_msg m = { .type = PNS_MSG_OPEN };
+	struct pns_msg m = {.type = PNS_MSG_OPEN};
 	_cleanup_close_ int fd = -1;
 	size_t want = (plan->namespaces & PNS_NS_USER) ? 2 : 1, n_fds = 0;
 	int got[2], r;
@@ -103,9 +103,9 @@ int pns_anchor_join(int dir_fd, const char *name, const struct pns_plan *plan, i
 		 * error, never a session quietly without one. */
 		pns_close_many(got, n_fds);
 		snprintf(ret->message, sizeof(ret->message),
-				"set %s was made without a user namespace; it applies once every "
-				"session of the account has ended",
-				name);
+			"set %s was made without a user namespace; it applies once every "
+			"session of the account has ended",
+			name);
 		return -ESTALE;
 	}
 	/* A caller that skips the user namespace (userns_fallback = skip)

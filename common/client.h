@@ -17,7 +17,7 @@ int pns_send_msg(int fd, const struct pns_msg *m, const int *fds, size_t n_fds);
 /* Receive and decode one message before deadline; fds that arrived with a
  * message that does not decode are closed. */
 int pns_recv_msg(int fd, struct pns_msg *ret, int *fds, size_t max_fds, size_t *ret_n_fds,
-		uint64_t deadline) _warn_unused_result_;
+	uint64_t deadline) _warn_unused_result_;
 
 /*
  * Open PNS_RUN_DIR/UID, creating it (and PNS_RUN_DIR) with create. Every
@@ -37,5 +37,5 @@ int pns_open_state_dir(uint32_t uid, bool create, int *ret_run_fd) _warn_unused_
  * listens. ret->message explains refusals.
  */
 int pns_anchor_join(int dir_fd, const char *name, const struct pns_plan *plan, int caller_pidfd,
-		uint64_t deadline, struct pns_reply *ret, int fds[2], size_t *ret_n_fds)
-	_warn_unused_result_;
+	uint64_t deadline, struct pns_reply *ret, int fds[2],
+	size_t *ret_n_fds) _warn_unused_result_;

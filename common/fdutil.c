@@ -25,7 +25,7 @@ uint64_t pns_now_usec(void)
 int pns_wait_fd(int fd, short events, uint64_t deadline)
 {
 	for (;;) {
-		struct pollfd p = { .fd = fd, .events = events };
+		struct pollfd p = {.fd = fd, .events = events};
 		uint64_t now = pns_now_usec();
 		int r, ms;
 
@@ -55,8 +55,8 @@ int pns_send_packet(int sock, const void *buf, size_t len, const int *fds, size_
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int) * PNS_MAX_FDS)];
 	} control;
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	ssize_t n;
 
 	if (n_fds > PNS_MAX_FDS)
@@ -84,13 +84,13 @@ int pns_send_packet(int sock, const void *buf, size_t len, const int *fds, size_
 }
 
 ssize_t pns_recv_packet(int sock, void *buf, size_t size, int *fds, size_t max_fds,
-		size_t *ret_n_fds, uint64_t deadline)
+	size_t *ret_n_fds, uint64_t deadline)
 {
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int) * PNS_MAX_FDS)];
 	} control;
-	struct iovec iov = { .iov_base = buf, .iov_len = size };
+	struct iovec iov = {.iov_base = buf, .iov_len = size};
 	struct msghdr mh = {
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
@@ -157,7 +157,7 @@ int pns_pidfd_send_signal(int pidfd, int sig)
 
 int pns_connect_at(int dir_fd, const char *name)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	_cleanup_close_ int fd = -1;
@@ -289,7 +289,7 @@ int pns_open_trusted_file(const char *path)
 		if (strcmp(component, ".") == 0 || strcmp(component, "..") == 0)
 			return -EINVAL;
 		fd = openat(dir_fd, component,
-				O_PATH | O_NOFOLLOW | O_CLOEXEC | (next ? O_DIRECTORY : 0));
+			O_PATH | O_NOFOLLOW | O_CLOEXEC | (next ? O_DIRECTORY : 0));
 		if (fd < 0)
 			return negative_errno();
 		safe_close(dir_fd);

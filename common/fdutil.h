@@ -21,8 +21,8 @@ int pns_wait_fd(int fd, short events, uint64_t deadline);
 
 /* One packet, with up to PNS_MAX_FDS descriptors attached; MSG_NOSIGNAL so a
  * dead peer is -EPIPE, never a SIGPIPE in the host process. */
-int pns_send_packet(int sock, const void *buf, size_t len, const int *fds, size_t n_fds)
-	_warn_unused_result_;
+int pns_send_packet(
+	int sock, const void *buf, size_t len, const int *fds, size_t n_fds) _warn_unused_result_;
 
 /*
  * Receive one packet before deadline. Descriptors arrive close-on-exec;
@@ -31,7 +31,7 @@ int pns_send_packet(int sock, const void *buf, size_t len, const int *fds, size_
  * Returns the packet length.
  */
 ssize_t pns_recv_packet(int sock, void *buf, size_t size, int *fds, size_t max_fds,
-		size_t *ret_n_fds, uint64_t deadline) _warn_unused_result_;
+	size_t *ret_n_fds, uint64_t deadline) _warn_unused_result_;
 
 void pns_close_many(int *fds, size_t n);
 
@@ -44,8 +44,8 @@ int pns_connect_at(int dir_fd, const char *name) _warn_unused_result_;
 /* Open (creating with mode if missing) a directory below dir_fd that must be a
  * real directory owned by root and not writable by group or others (plus
  * the bits in forbidden_mode). Never follows a symlink. */
-int pns_open_root_dir(int dir_fd, const char *name, mode_t mode, mode_t forbidden_mode)
-	_warn_unused_result_;
+int pns_open_root_dir(
+	int dir_fd, const char *name, mode_t mode, mode_t forbidden_mode) _warn_unused_result_;
 
 /* A fresh directory stream on dir_fd's directory (its own file description,
  * so dir_fd's offset is untouched). Close it with closedir(). */

@@ -36,8 +36,8 @@ static bool nss_not_found(int r)
 }
 
 /* By name, or by uid when name is NULL; one buffer-growing loop for both. */
-static int lookup_passwd(const char *name, uid_t uid, char **ret_name, uid_t *ret_uid,
-		gid_t *ret_gid)
+static int lookup_passwd(
+	const char *name, uid_t uid, char **ret_name, uid_t *ret_uid, gid_t *ret_gid)
 {
 	size_t size = 1024;
 
@@ -199,8 +199,8 @@ static int check_owners(int (*owners)(uid_t, uid_t **), uint32_t id, uid_t uid)
 }
 
 static int first_range(int (*get)(const char *, struct subid_range **),
-		int (*owners)(uid_t, uid_t **), const struct pns_account *a,
-		struct pns_idrange *ret, const char **ret_why)
+	int (*owners)(uid_t, uid_t **), const struct pns_account *a, struct pns_idrange *ret,
+	const char **ret_why)
 {
 	struct subid_range *ranges = NULL;
 	struct pns_idrange r0;
@@ -212,7 +212,7 @@ static int first_range(int (*get)(const char *, struct subid_range **),
 		return -EIO;
 	}
 	if (n == 0 || ranges[0].count == 0 || ranges[0].start > UINT32_MAX ||
-			ranges[0].count > UINT32_MAX) {
+		ranges[0].count > UINT32_MAX) {
 		free(ranges);
 		*ret_why = "userns_map = subid but the account has no usable subordinate range "
 			   "in /etc/subuid or /etc/subgid";
@@ -231,7 +231,7 @@ static int first_range(int (*get)(const char *, struct subid_range **),
 	 * it is at least SUBID_PROBE_STRIDE ids long (or 1/256 of our range). */
 	r = check_owners(owners, r0.start + r0.count - 1, a->id.uid);
 	for (uint64_t id = r0.start, step = subid_probe_step(r0.count);
-			r == 0 && id < (uint64_t)r0.start + r0.count; id += step)
+		r == 0 && id < (uint64_t)r0.start + r0.count; id += step)
 		r = check_owners(owners, (uint32_t)id, a->id.uid);
 	if (r < 0) {
 		*ret_why = r == -EPERM ? "the subordinate range overlaps another account's range"
@@ -251,7 +251,7 @@ struct subid_api {
 };
 
 int pns_account_subids(const struct pns_account *a, struct pns_idrange *ret_uid,
-		struct pns_idrange *ret_gid, const char **ret_why)
+	struct pns_idrange *ret_gid, const char **ret_why)
 {
 	struct subid_api api;
 	struct pns_idrange u, g;
@@ -261,7 +261,8 @@ int pns_account_subids(const struct pns_account *a, struct pns_idrange *ret_uid,
 	/* Loaded here, for the logins that need it, and unloaded after. */
 	h = dlopen(PNS_LIBSUBID_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
-		*ret_why = "userns_map = subid but libsubid (" PNS_LIBSUBID_SONAME ") cannot be loaded";
+		*ret_why = "userns_map = subid but libsubid (" PNS_LIBSUBID_SONAME
+			   ") cannot be loaded";
 		return -EOPNOTSUPP;
 	}
 	*(void **)&api.init = dlsym(h, "subid_init");
@@ -269,8 +270,7 @@ int pns_account_subids(const struct pns_account *a, struct pns_idrange *ret_uid,
 	*(void **)&api.gid_ranges = dlsym(h, "subid_get_gid_ranges");
 	*(void **)&api.uid_owners = dlsym(h, "subid_get_uid_owners");
 	*(void **)&api.gid_owners = dlsym(h, "subid_get_gid_owners");
-	if (!api.init || !api.uid_ranges || !api.gid_ranges || !api.uid_owners ||
-			!api.gid_owners) {
+	if (!api.init || !api.uid_ranges || !api.gid_ranges || !api.uid_owners || !api.gid_owners) {
 		dlclose(h);
 		*ret_why = "libsubid lacks the functions pam_ns needs";
 		return -EOPNOTSUPP;
@@ -280,8 +280,8 @@ int pns_account_subids(const struct pns_account *a, struct pns_idrange *ret_uid,
 	(void)api.init("pam_ns", NULL);
 	r = first_range(api.uid_ranges, api.uid_owners, a, &u, ret_why);
 	if (r >= 0)
-		r = first_range(api.gid_ranges, (int (*)(uid_t, uid_t **))api.gid_owners, a, &g,
-				ret_why);
+		r = first_range(
+			api.gid_ranges, (int (*)(uid_t, uid_t **))api.gid_owners, a, &g, ret_why);
 	dlclose(h);
 	if (r < 0)
 		return r;
@@ -291,7 +291,7 @@ int pns_account_subids(const struct pns_account *a, struct pns_idrange *ret_uid,
 }
 #else
 int pns_account_subids(const struct pns_account *a, struct pns_idrange *ret_uid,
-		struct pns_idrange *ret_gid, const char **ret_why)
+	struct pns_idrange *ret_gid, const char **ret_why)
 {
 	*ret_why = "userns_map = subid needs libsubid, which this build of pam_ns lacks";
 	return -EOPNOTSUPP;

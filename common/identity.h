@@ -25,14 +25,14 @@ struct pns_account {
  * for the passwd entry only, and the group list holds the primary gid
  * (unnamed): enough for a policy without group sections.
  */
-int pns_account_lookup(const char *name, bool with_groups, struct pns_account **ret)
-	_warn_unused_result_;
+int pns_account_lookup(
+	const char *name, bool with_groups, struct pns_account **ret) _warn_unused_result_;
 void pns_account_free(struct pns_account *a);
 
 /* The account called name, through NSS: its canonical name (NSS may fold
  * case) and ids. 0, -ENOENT when unknown, another -errno when NSS failed. */
-int pns_user_lookup(const char *name, char **ret_name, uid_t *ret_uid, gid_t *ret_gid)
-	_warn_unused_result_;
+int pns_user_lookup(
+	const char *name, char **ret_name, uid_t *ret_uid, gid_t *ret_gid) _warn_unused_result_;
 /* The name of the account with uid: 0, -ENOENT, or another -errno. */
 int pns_user_name_of(uid_t uid, char **ret_name) _warn_unused_result_;
 
@@ -44,5 +44,5 @@ int pns_user_name_of(uid_t uid, char **ret_name) _warn_unused_result_;
  * *ret_why says which.
  */
 int pns_account_subids(const struct pns_account *a, struct pns_idrange *ret_uid,
-		struct pns_idrange *ret_gid, const char **ret_why) _warn_unused_result_;
+	struct pns_idrange *ret_gid, const char **ret_why) _warn_unused_result_;
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct pns_account *, pns_account_free);

@@ -6,8 +6,8 @@
 
 #include "common/idmap.h"
 
-int pns_idrange_check(const struct pns_idrange *r, const uint32_t *self, size_t n_self,
-		const char **ret_why)
+int pns_idrange_check(
+	const struct pns_idrange *r, const uint32_t *self, size_t n_self, const char **ret_why)
 {
 	uint64_t end;
 
@@ -26,7 +26,8 @@ int pns_idrange_check(const struct pns_idrange *r, const uint32_t *self, size_t 
 	}
 	for (size_t i = 0; i < n_self; i++)
 		if (self[i] >= r->start && self[i] <= end) {
-			*ret_why = "the subordinate range contains the account's own id or one of its groups";
+			*ret_why = "the subordinate range contains the account's own id or one of "
+				   "its groups";
 			return -EINVAL;
 		}
 	return 0;
@@ -64,11 +65,11 @@ static void line(struct out *o, uint32_t inside, uint32_t outside, uint32_t coun
 	o->len += (size_t)n;
 }
 
-int pns_idmap_format(const uint32_t *self, size_t n_self, const struct pns_idrange *sub,
-		char *buf, size_t size)
+int pns_idmap_format(
+	const uint32_t *self, size_t n_self, const struct pns_idrange *sub, char *buf, size_t size)
 {
 	uint32_t ids[PNS_IDMAP_MAX_LINES];
-	struct out o = { .buf = buf, .size = size };
+	struct out o = {.buf = buf, .size = size};
 	size_t n = 0;
 
 	if (size == 0 || n_self > PNS_IDMAP_MAX_LINES)

@@ -26,8 +26,8 @@ struct pns_idrange {
  * and must not wrap. 0 or -EINVAL with *ret_why.
  */
 int pns_idrange_check(const struct pns_idrange *r, const uint32_t *self, size_t n_self,
-		const char **ret_why) _warn_unused_result_;
+	const char **ret_why) _warn_unused_result_;
 
 /* Write the map into buf; returns its length, -ENOBUFS, or -E2BIG (too many lines). */
-int pns_idmap_format(const uint32_t *self, size_t n_self, const struct pns_idrange *sub,
-		char *buf, size_t size) _warn_unused_result_;
+int pns_idmap_format(const uint32_t *self, size_t n_self, const struct pns_idrange *sub, char *buf,
+	size_t size) _warn_unused_result_;

@@ -35,4 +35,4 @@ bool pns_hostname_is_valid(const char *s);
  * if the result does not fit in size bytes. The result is not validated.
  */
 int pns_hostname_expand(const char *tmpl, const char *user, uint32_t uid, const char *host,
-		char *buf, size_t size) _warn_unused_result_;
+	char *buf, size_t size) _warn_unused_result_;

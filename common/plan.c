@@ -11,7 +11,7 @@
 static int validate(const struct pns_plan *p, bool need_subids, const char **ret_why);
 
 int pns_plan_build(const struct pns_settings *s, const struct pns_identity *id,
-		const char *host_name, struct pns_plan *ret, const char **ret_why)
+	const char *host_name, struct pns_plan *ret, const char **ret_why)
 {
 	struct pns_plan p;
 	const char *why;
@@ -48,7 +48,8 @@ int pns_plan_build(const struct pns_settings *s, const struct pns_identity *id,
 			continue;
 		if (p.n_gids >= PNS_MAX_GROUPS) {
 			if (p.namespaces & PNS_NS_USER) {
-				*ret_why = "the account is in more groups than a user namespace can map (64)";
+				*ret_why = "the account is in more groups than a user namespace "
+					   "can map (64)";
 				return -E2BIG;
 			}
 			break;
@@ -80,7 +81,7 @@ int pns_plan_build(const struct pns_settings *s, const struct pns_identity *id,
 			return -EINVAL;
 		}
 		r = pns_hostname_expand(s->hostname, id->name, (uint32_t)id->uid, host_name,
-				p.hostname, sizeof(p.hostname));
+			p.hostname, sizeof(p.hostname));
 		if (r == -ENAMETOOLONG || (r >= 0 && !pns_hostname_is_valid(p.hostname))) {
 			*ret_why = "the hostname template does not expand to a valid host name for "
 				   "this account (letters, digits, '-' and '.', at most 64 bytes)";
@@ -101,21 +102,23 @@ int pns_plan_build(const struct pns_settings *s, const struct pns_identity *id,
 	return 0;
 }
 
-int pns_plan_for_caller(struct pns_plan *p, bool can_enter_userns, bool *ret_skipped,
-		const char **ret_why)
+int pns_plan_for_caller(
+	struct pns_plan *p, bool can_enter_userns, bool *ret_skipped, const char **ret_why)
 {
 	*ret_skipped = false;
 	if (!(p->namespaces & PNS_NS_USER) || can_enter_userns)
 		return 0;
 	if (p->userns_fallback == PNS_USERNS_FALLBACK_DENY) {
-		*ret_why = "the policy asks for a user namespace, which this PAM stack cannot enter "
-			   "(only sshd with 'auth optional pam_ns.so' can); set userns_fallback = skip "
-			   "to go on without it, or remove user from namespaces";
+		*ret_why =
+			"the policy asks for a user namespace, which this PAM stack cannot enter "
+			"(only sshd with 'auth optional pam_ns.so' can); set userns_fallback = "
+			"skip "
+			"to go on without it, or remove user from namespaces";
 		return -EOPNOTSUPP;
 	}
 	p->namespaces &= ~(unsigned)PNS_NS_USER;
-	p->subuid = (struct pns_idrange){ 0 };
-	p->subgid = (struct pns_idrange){ 0 };
+	p->subuid = (struct pns_idrange){0};
+	p->subgid = (struct pns_idrange){0};
 	*ret_skipped = true;
 	if (p->namespaces == 0) {
 		*ret_why = "without the user namespace nothing is left to isolate";
@@ -125,7 +128,7 @@ int pns_plan_for_caller(struct pns_plan *p, bool can_enter_userns, bool *ret_ski
 }
 
 int pns_plan_set_subids(struct pns_plan *p, const struct pns_idrange *subuid,
-		const struct pns_idrange *subgid, const char **ret_why)
+	const struct pns_idrange *subgid, const char **ret_why)
 {
 	int r;
 
@@ -142,14 +145,14 @@ int pns_plan_set_subids(struct pns_plan *p, const struct pns_idrange *subuid,
 
 int pns_plan_uid_map(const struct pns_plan *p, char *buf, size_t size)
 {
-	return pns_idmap_format(&p->uid, 1,
-			p->userns_map == PNS_USERNS_MAP_SUBID ? &p->subuid : NULL, buf, size);
+	return pns_idmap_format(
+		&p->uid, 1, p->userns_map == PNS_USERNS_MAP_SUBID ? &p->subuid : NULL, buf, size);
 }
 
 int pns_plan_gid_map(const struct pns_plan *p, char *buf, size_t size)
 {
 	return pns_idmap_format(p->gids, p->n_gids,
-			p->userns_map == PNS_USERNS_MAP_SUBID ? &p->subgid : NULL, buf, size);
+		p->userns_map == PNS_USERNS_MAP_SUBID ? &p->subgid : NULL, buf, size);
 }
 
 int pns_plan_validate(const struct pns_plan *p, const char **ret_why)
@@ -170,8 +173,8 @@ static int validate(const struct pns_plan *p, bool need_subids, const char **ret
 		return -EINVAL;
 	}
 	if (p->share > PNS_SHARE_SESSION || p->tmp > PNS_TMP_DIR || p->var_tmp > PNS_TMP_DIR ||
-			p->userns_map > PNS_USERNS_MAP_SUBID ||
-			p->userns_fallback > PNS_USERNS_FALLBACK_SKIP) {
+		p->userns_map > PNS_USERNS_MAP_SUBID ||
+		p->userns_fallback > PNS_USERNS_FALLBACK_SKIP) {
 		*ret_why = "value out of range";
 		return -EINVAL;
 	}
@@ -189,7 +192,7 @@ static int validate(const struct pns_plan *p, bool need_subids, const char **ret
 		return -EINVAL;
 	}
 	if (p->hostname[0] &&
-			(!(p->namespaces & PNS_NS_UTS) || !pns_hostname_is_valid(p->hostname))) {
+		(!(p->namespaces & PNS_NS_UTS) || !pns_hostname_is_valid(p->hostname))) {
 		*ret_why = "invalid hostname, or hostname without uts";
 		return -EINVAL;
 	}
@@ -213,7 +216,7 @@ static int validate(const struct pns_plan *p, bool need_subids, const char **ret
 		if (!need_subids && p->subuid.count == 0 && p->subgid.count == 0)
 			return 0;
 		if (pns_idrange_check(&p->subuid, &p->uid, 1, ret_why) < 0 ||
-				pns_idrange_check(&p->subgid, p->gids, p->n_gids, ret_why) < 0)
+			pns_idrange_check(&p->subgid, p->gids, p->n_gids, ret_why) < 0)
 			return -EINVAL;
 	} else if (p->subuid.count || p->subgid.count) {
 		*ret_why = "subordinate ranges without userns_map = subid";
@@ -235,7 +238,7 @@ static void tmpfs_data(const struct pns_plan *p, char *buf, size_t size)
 }
 
 static void add_tmp(const struct pns_plan *p, enum pns_tmp mode, const char *target,
-		const char *subdir, struct pns_mount_step *steps, size_t *n)
+	const char *subdir, struct pns_mount_step *steps, size_t *n)
 {
 	struct pns_mount_step *s;
 
@@ -296,10 +299,10 @@ const char *pns_ns_mask_to_string(unsigned mask, char *buf, size_t size)
 		unsigned bit;
 		const char *name;
 	} names[] = {
-		{ PNS_NS_MOUNT, "mount" },
-		{ PNS_NS_IPC, "ipc" },
-		{ PNS_NS_UTS, "uts" },
-		{ PNS_NS_USER, "user" },
+		{PNS_NS_MOUNT, "mount"},
+		{PNS_NS_IPC, "ipc"},
+		{PNS_NS_UTS, "uts"},
+		{PNS_NS_USER, "user"},
 	};
 	size_t len = 0;
 

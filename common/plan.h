@@ -26,9 +26,9 @@ struct pns_plan {
 	enum pns_share share;
 	enum pns_tmp tmp;
 	enum pns_tmp var_tmp;
-	struct pns_size tmp_size; /* applies to every tmpfs of the set */
-	uint64_t tmp_inodes;      /* 0: kernel default */
-	bool shm_private;         /* own /dev/shm tmpfs and /dev/mqueue */
+	struct pns_size tmp_size;	     /* applies to every tmpfs of the set */
+	uint64_t tmp_inodes;		     /* 0: kernel default */
+	bool shm_private;		     /* own /dev/shm tmpfs and /dev/mqueue */
 	char hostname[PNS_HOSTNAME_MAX + 1]; /* expanded and valid; "": unchanged */
 	enum pns_userns_map userns_map;
 	enum pns_userns_fallback userns_fallback;
@@ -47,8 +47,7 @@ struct pns_plan {
  * Requires settings->isolate.
  */
 int pns_plan_build(const struct pns_settings *s, const struct pns_identity *id,
-		const char *host_name, struct pns_plan *ret, const char **ret_why)
-	_warn_unused_result_;
+	const char *host_name, struct pns_plan *ret, const char **ret_why) _warn_unused_result_;
 
 /*
  * Apply userns_fallback for a caller that cannot enter a user namespace
@@ -56,7 +55,7 @@ int pns_plan_build(const struct pns_settings *s, const struct pns_identity *id,
  * and set *ret_skipped. Nothing to do when the plan has none or the caller can.
  */
 int pns_plan_for_caller(struct pns_plan *p, bool can_enter_userns, bool *ret_skipped,
-		const char **ret_why) _warn_unused_result_;
+	const char **ret_why) _warn_unused_result_;
 
 /*
  * userns_map = subid: attach the account's subordinate ranges (from
@@ -64,7 +63,7 @@ int pns_plan_for_caller(struct pns_plan *p, bool can_enter_userns, bool *ret_ski
  * its groups. 0 or -EINVAL with *ret_why.
  */
 int pns_plan_set_subids(struct pns_plan *p, const struct pns_idrange *subuid,
-		const struct pns_idrange *subgid, const char **ret_why) _warn_unused_result_;
+	const struct pns_idrange *subgid, const char **ret_why) _warn_unused_result_;
 
 /* uid_map / gid_map text for the plan's user namespace. */
 int pns_plan_uid_map(const struct pns_plan *p, char *buf, size_t size) _warn_unused_result_;
@@ -77,18 +76,18 @@ int pns_plan_validate(const struct pns_plan *p, const char **ret_why) _warn_unus
 /* The mount steps of a plan, in order, as data. */
 enum pns_step_kind {
 	PNS_STEP_SLAVE_ROOT, /* mount("/", MS_SLAVE|MS_REC): host mounts in, nothing out */
-	PNS_STEP_TMPFS,      /* fresh tmpfs on target */
+	PNS_STEP_TMPFS,	     /* fresh tmpfs on target */
 	PNS_STEP_BIND_DIR,   /* bind STATE_DIR/<state_subdir>/<uid> on target */
 	PNS_STEP_MQUEUE,     /* mqueue on target, from the set's IPC namespace */
 };
 
 struct pns_mount_step {
 	enum pns_step_kind kind;
-	const char *target;       /* absolute, fixed string: never from the policy */
+	const char *target;	  /* absolute, fixed string: never from the policy */
 	const char *state_subdir; /* BIND_DIR: "tmp" or "var-tmp" */
-	unsigned long flags;      /* MS_* */
-	char data[96];            /* tmpfs: "mode=1777,size=...,nr_inodes=..." */
-	bool optional;            /* skip when target does not exist (/dev/mqueue) */
+	unsigned long flags;	  /* MS_* */
+	char data[96];		  /* tmpfs: "mode=1777,size=...,nr_inodes=..." */
+	bool optional;		  /* skip when target does not exist (/dev/mqueue) */
 };
 
 #define PNS_MAX_STEPS 6

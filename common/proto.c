@@ -31,7 +31,7 @@ static void put_bytes(struct writer *w, const void *v, size_t n)
 
 static void put_u32(struct writer *w, uint32_t v)
 {
-	uint8_t b[4] = { v, v >> 8, v >> 16, v >> 24 };
+	uint8_t b[4] = {v, v >> 8, v >> 16, v >> 24};
 
 	put_bytes(w, b, sizeof(b));
 }
@@ -45,7 +45,7 @@ static void put_u64(struct writer *w, uint64_t v)
 /* A fixed-size string field, NUL-padded. */
 static void put_str(struct writer *w, const char *s, size_t field)
 {
-	uint8_t buf[256] = { 0 };
+	uint8_t buf[256] = {0};
 	size_t n = strnlen(s, field);
 
 	if (field > sizeof(buf) || n >= field) {
@@ -199,7 +199,7 @@ static void get_inodes(struct reader *r, uint64_t ino[_PNS_NSI_MAX])
 
 int pns_msg_encode(const struct pns_msg *m, uint8_t *buf, size_t size)
 {
-	struct writer w = { .p = buf, .size = size };
+	struct writer w = {.p = buf, .size = size};
 	size_t body;
 
 	if (m->type <= 0 || m->type >= _PNS_MSG_MAX)
@@ -254,7 +254,7 @@ int pns_msg_encode(const struct pns_msg *m, uint8_t *buf, size_t size)
 
 int pns_msg_decode(const uint8_t *buf, size_t len, struct pns_msg *ret)
 {
-	struct reader r = { .p = buf, .len = len };
+	struct reader r = {.p = buf, .len = len};
 	struct pns_msg m;
 	uint32_t type, body;
 

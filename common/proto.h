@@ -17,25 +17,25 @@
 
 #define PNS_PROTO_VERSION 1u
 #define PNS_MSG_MAX 1024
-#define PNS_SET_NAME_MAX 40     /* "user.sock", "session-4194304.sock" */
+#define PNS_SET_NAME_MAX 40 /* "user.sock", "session-4194304.sock" */
 #define PNS_MESSAGE_MAX 200
 
 enum pns_msg_type {
-	PNS_MSG_OPEN = 1,   /* module -> helper -> anchor: plan; fd: caller pidfd */
-	PNS_MSG_REPLY,      /* anchor -> helper -> module; fd: anchor pidfd on success */
-	PNS_MSG_RELEASE,    /* module -> anchor: session id */
-	PNS_MSG_STATUS,     /* pam_nsctl -> anchor */
+	PNS_MSG_OPEN = 1, /* module -> helper -> anchor: plan; fd: caller pidfd */
+	PNS_MSG_REPLY,	  /* anchor -> helper -> module; fd: anchor pidfd on success */
+	PNS_MSG_RELEASE,  /* module -> anchor: session id */
+	PNS_MSG_STATUS,	  /* pam_nsctl -> anchor */
 	PNS_MSG_STATUS_REPLY,
-	PNS_MSG_STOP,       /* pam_nsctl -> anchor: force flag */
+	PNS_MSG_STOP, /* pam_nsctl -> anchor: force flag */
 	_PNS_MSG_MAX,
 };
 
 enum { PNS_NSI_MNT, PNS_NSI_IPC, PNS_NSI_UTS, PNS_NSI_USER, _PNS_NSI_MAX };
 
 struct pns_reply {
-	int32_t error;      /* 0 or -errno */
+	int32_t error; /* 0 or -errno */
 	uint64_t session_id;
-	bool created;       /* this login created the set */
+	bool created;		       /* this login created the set */
 	uint64_t ns_ino[_PNS_NSI_MAX]; /* 0 where the set has no such namespace */
 	char set_name[PNS_SET_NAME_MAX + 1];
 	char message[PNS_MESSAGE_MAX + 1]; /* why, when error != 0 */
@@ -46,7 +46,7 @@ struct pns_status {
 	int32_t anchor_pid;
 	uint32_t sessions;
 	uint32_t processes; /* processes in the set, not counting the anchor */
-	uint64_t since;     /* CLOCK_REALTIME seconds */
+	uint64_t since;	    /* CLOCK_REALTIME seconds */
 	char set_name[PNS_SET_NAME_MAX + 1];
 	uint64_t ns_ino[_PNS_NSI_MAX];
 	struct pns_plan plan;

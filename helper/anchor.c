@@ -40,7 +40,7 @@ struct anchor {
 	struct session sessions[PNS_MAX_SESSIONS_PER_SET];
 	size_t n_sessions;
 	uint64_t next_id;
-	bool joined;   /* at least one session ever joined */
+	bool joined;	 /* at least one session ever joined */
 	int watch_pidfd; /* a process still in the set after the last session */
 	bool teardown_pending;
 	uint64_t started;
@@ -50,7 +50,7 @@ struct anchor {
 	uint64_t ns_ino[_PNS_NSI_MAX];
 };
 
-static const char *const ns_names[_PNS_NSI_MAX] = { "mnt", "ipc", "uts", "user" };
+static const char *const ns_names[_PNS_NSI_MAX] = {"mnt", "ipc", "uts", "user"};
 
 /* The uid directory is removed once no set of that uid is left in it.
  * Called with the uid lock held; helpers retry when they win a lock on
@@ -67,7 +67,7 @@ static void remove_uid_dir(struct anchor *a)
 		return;
 	while ((de = readdir(d)))
 		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
-				strcmp(de->d_name, "lock") != 0)
+			strcmp(de->d_name, "lock") != 0)
 			empty = false;
 	closedir(d);
 	if (!empty)
@@ -77,8 +77,8 @@ static void remove_uid_dir(struct anchor *a)
 	 * that reached the set since (/run remounted) must not redirect us. */
 	snprintf(name, sizeof(name), "%u", a->plan.uid);
 	if (fstat(a->dir_fd, &here) < 0 ||
-			fstatat(a->run_fd, name, &there, AT_SYMLINK_NOFOLLOW) < 0 ||
-			here.st_dev != there.st_dev || here.st_ino != there.st_ino)
+		fstatat(a->run_fd, name, &there, AT_SYMLINK_NOFOLLOW) < 0 ||
+		here.st_dev != there.st_dev || here.st_ino != there.st_ino)
 		return;
 	(void)unlinkat(a->run_fd, name, AT_REMOVEDIR);
 }
@@ -91,8 +91,8 @@ static _noreturn_ void teardown_exit(struct anchor *a)
 	if (fstatat(a->dir_fd, a->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_ino == a->sock_ino)
 		(void)unlinkat(a->dir_fd, a->name, 0);
 	remove_uid_dir(a);
-	helper_log(LOG_INFO, "Set %s of uid %u torn down: no session and no process left",
-			a->name, a->plan.uid);
+	helper_log(LOG_INFO, "Set %s of uid %u torn down: no session and no process left", a->name,
+		a->plan.uid);
 	_exit(0);
 }
 
@@ -121,7 +121,7 @@ static bool is_member(struct anchor *a, const char *pid)
 			continue;
 		snprintf(path, sizeof(path), "%s/ns/%s", pid, ns_names[i]);
 		if (fstatat(a->proc_fd, path, &st, 0) == 0 && st.st_dev == a->ns_dev &&
-				st.st_ino == a->ns_ino[i])
+			st.st_ino == a->ns_ino[i])
 			return true;
 	}
 	return false;
@@ -174,8 +174,6 @@ static int scan(struct anchor *a, enum scan_mode mode, unsigned *ret_count, pid_
 	*ret_first = first;
 	return 0;
 }
-
-
 
 /* The last session has gone: tear down, or watch a process that is still here. */
 static void check_empty(struct anchor *a)
@@ -235,7 +233,7 @@ static void drop_session(struct anchor *a, size_t i)
  * not decode. */
 static void reply_error(struct anchor *a, int fd, int error, const char *message)
 {
-	struct pns_msg m = { .type = PNS_MSG_REPLY };
+	struct pns_msg m = {.type = PNS_MSG_REPLY};
 
 	m.reply.error = error;
 	pns_strlcpy(m.reply.set_name, a->name, sizeof(m.reply.set_name));
@@ -245,13 +243,13 @@ static void reply_error(struct anchor *a, int fd, int error, const char *message
 
 static void handle_open(struct anchor *a, int cfd, const struct pns_plan *plan, int caller_pidfd)
 {
-	struct pns_msg m = { .type = PNS_MSG_REPLY };
+	struct pns_msg m = {.type = PNS_MSG_REPLY};
 
 	/* A set is one account's: whatever led another uid's request here (a
 	 * link or mount left at the socket's name), refuse it. */
 	if (plan->uid != a->plan.uid || plan->share != a->plan.share) {
 		helper_log(LOG_ERR, "Set %s of uid %u refused a session of uid %u", a->name,
-				a->plan.uid, plan->uid);
+			a->plan.uid, plan->uid);
 		reply_error(a, cfd, -EPERM, "this set belongs to another account");
 		close(caller_pidfd);
 		return;
@@ -263,15 +261,15 @@ static void handle_open(struct anchor *a, int cfd, const struct pns_plan *plan, 
 	}
 	if (memcmp(plan, &a->plan, sizeof(*plan)) != 0)
 		helper_log(LOG_NOTICE,
-				"Set %s of uid %u was made under another policy; the session joins it "
-				"as it is until it is torn down",
-				a->name, a->plan.uid);
+			"Set %s of uid %u was made under another policy; the session joins it "
+			"as it is until it is torn down",
+			a->name, a->plan.uid);
 
 	m.reply.session_id = ++a->next_id;
 	m.reply.created = !a->joined;
 	memcpy(m.reply.ns_ino, a->ns_ino, sizeof(a->ns_ino));
 	pns_strlcpy(m.reply.set_name, a->name, sizeof(m.reply.set_name));
-	int fds[2] = { a->self_pidfd, a->userns_fd };
+	int fds[2] = {a->self_pidfd, a->userns_fd};
 
 	if (pns_send_msg(cfd, &m, fds, a->userns_fd >= 0 ? 2 : 1) < 0) {
 		close(caller_pidfd);
@@ -300,7 +298,7 @@ static void handle_release(struct anchor *a, int cfd, uint64_t id)
 
 static void handle_status(struct anchor *a, int cfd)
 {
-	struct pns_msg m = { .type = PNS_MSG_STATUS_REPLY };
+	struct pns_msg m = {.type = PNS_MSG_STATUS_REPLY};
 	unsigned count = 0;
 	pid_t first;
 
@@ -334,13 +332,13 @@ static void handle_stop(struct anchor *a, int cfd, bool force)
 	}
 	if (!force && (a->n_sessions > 0 || count > 0)) {
 		snprintf(msg, sizeof(msg),
-				"%zu session(s) and %u process(es) in the set; --force ends them",
-				a->n_sessions, count);
+			"%zu session(s) and %u process(es) in the set; --force ends them",
+			a->n_sessions, count);
 		reply_error(a, cfd, -EBUSY, msg);
 		return;
 	}
 	helper_log(LOG_NOTICE, "Stopping set %s of uid %u (%zu sessions, %u processes)%s", a->name,
-			a->plan.uid, a->n_sessions, count, force ? ", killing them" : "");
+		a->plan.uid, a->n_sessions, count, force ? ", killing them" : "");
 	for (int round = 0; force && count > 0 && round < 50; round++) {
 		(void)scan(a, SCAN_KILL, &count, &first);
 		usleep(20000);
@@ -428,8 +426,8 @@ static int drop_privileges(void)
 {
 	capng_clear(CAPNG_SELECT_CAPS);
 	if (capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_SYS_PTRACE, CAP_KILL,
-			    -1) < 0 ||
-			capng_apply(CAPNG_SELECT_CAPS) < 0) {
+		    -1) < 0 ||
+		capng_apply(CAPNG_SELECT_CAPS) < 0) {
 		errno = EPERM;
 		return -EPERM;
 	}
@@ -438,7 +436,7 @@ static int drop_privileges(void)
 
 static int init_inodes(struct anchor *a)
 {
-	static const unsigned bits[_PNS_NSI_MAX] = { PNS_NS_MOUNT, PNS_NS_IPC, PNS_NS_UTS, 0 };
+	static const unsigned bits[_PNS_NSI_MAX] = {PNS_NS_MOUNT, PNS_NS_IPC, PNS_NS_UTS, 0};
 	struct stat st;
 	char path[32];
 
@@ -462,7 +460,7 @@ static int init_inodes(struct anchor *a)
 }
 
 void anchor_run(int run_fd, int dir_fd, const char *name, int listen_fd, int userns_fd,
-		const struct pns_plan *plan)
+	const struct pns_plan *plan)
 {
 	static struct anchor a; /* too large for the stack of a small process */
 	struct pollfd pfd[PNS_MAX_SESSIONS_PER_SET + 2];
@@ -491,11 +489,11 @@ void anchor_run(int run_fd, int dir_fd, const char *name, int listen_fd, int use
 		size_t n = 0, first_session;
 		int timeout = -1, r;
 
-		pfd[n++] = (struct pollfd){ .fd = a.listen_fd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = a.watch_pidfd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){.fd = a.listen_fd, .events = POLLIN};
+		pfd[n++] = (struct pollfd){.fd = a.watch_pidfd, .events = POLLIN};
 		first_session = n;
 		for (size_t i = 0; i < a.n_sessions; i++)
-			pfd[n++] = (struct pollfd){ .fd = a.sessions[i].pidfd, .events = POLLIN };
+			pfd[n++] = (struct pollfd){.fd = a.sessions[i].pidfd, .events = POLLIN};
 
 		if (a.teardown_pending)
 			timeout = 100;
@@ -503,8 +501,9 @@ void anchor_run(int run_fd, int dir_fd, const char *name, int listen_fd, int use
 			uint64_t now = pns_now_usec(), end = a.started + PNS_FIRST_JOIN_USEC;
 
 			if (now >= end) {
-				helper_log(LOG_WARNING, "No session joined set %s of uid %u in time",
-						a.name, a.plan.uid);
+				helper_log(LOG_WARNING,
+					"No session joined set %s of uid %u in time", a.name,
+					a.plan.uid);
 				try_teardown(&a);
 				continue;
 			}

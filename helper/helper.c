@@ -83,8 +83,8 @@ static int cmp_int(const void *a, const void *b)
 }
 
 /* Fork the anchor; it builds the set and reports back before we join it. */
-static int spawn_anchor(int run_fd, int dir_fd, const char *name, const struct pns_plan *plan,
-		pid_t *ret_pid)
+static int spawn_anchor(
+	int run_fd, int dir_fd, const char *name, const struct pns_plan *plan, pid_t *ret_pid)
 {
 	int sync[2];
 	pid_t parent = getpid(), pid;
@@ -101,7 +101,7 @@ static int spawn_anchor(int run_fd, int dir_fd, const char *name, const struct p
 	if (pid == 0) {
 		int lfd, userns_fd = -1;
 
-		int keep[3] = { run_fd, dir_fd, sync[1] };
+		int keep[3] = {run_fd, dir_fd, sync[1]};
 
 		close(sync[0]);
 		qsort(keep, 3, sizeof(int), cmp_int);
@@ -202,9 +202,9 @@ static int lock_uid_dir(int dir_fd, uint64_t deadline)
 	 * SA_RESTART) interrupts flock(). Waiters wake as soon as it is free,
 	 * with no polling interval to add to every concurrent login. */
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		struct sigaction sa = { .sa_handler = on_alarm }, old_sa;
+		struct sigaction sa = {.sa_handler = on_alarm}, old_sa;
 		uint64_t now = pns_now_usec();
-		struct itimerval it = { 0 };
+		struct itimerval it = {0};
 		int r;
 
 		if (errno != EWOULDBLOCK)
@@ -232,10 +232,10 @@ static int lock_uid_dir(int dir_fd, uint64_t deadline)
 }
 
 static int join(int dir_fd, const char *name, const struct pns_plan *plan, int caller_pidfd,
-		struct pns_reply *ret, int fds[2], size_t *ret_n_fds)
+	struct pns_reply *ret, int fds[2], size_t *ret_n_fds)
 {
 	int r = pns_anchor_join(dir_fd, name, plan, caller_pidfd,
-			pns_now_usec() + PNS_ANCHOR_REPLY_USEC, ret, fds, ret_n_fds);
+		pns_now_usec() + PNS_ANCHOR_REPLY_USEC, ret, fds, ret_n_fds);
 
 	if (r < 0 && r != -ECONNREFUSED && r != -ENOENT && ret->message[0])
 		helper_log(LOG_ERR, "Uid %u cannot join set %s: %s", plan->uid, name, ret->message);
@@ -243,7 +243,7 @@ static int join(int dir_fd, const char *name, const struct pns_plan *plan, int c
 }
 
 static int find_or_create(const struct pns_plan *plan, int caller_pidfd, struct pns_reply *ret,
-		int ret_fds[2], size_t *ret_n_fds)
+	int ret_fds[2], size_t *ret_n_fds)
 {
 	_cleanup_close_ int run_fd = -1, dir_fd = -1, lock_fd = -1;
 	char name[PNS_SET_NAME_MAX + 1];
@@ -256,8 +256,8 @@ static int find_or_create(const struct pns_plan *plan, int caller_pidfd, struct 
 		dir_fd = pns_open_state_dir(plan->uid, true, &run_fd);
 		if (dir_fd < 0) {
 			errno = -dir_fd;
-			helper_log(LOG_ERR, "Failed to open state directory %s/%u: %m",
-					PNS_RUN_DIR, plan->uid);
+			helper_log(LOG_ERR, "Failed to open state directory %s/%u: %m", PNS_RUN_DIR,
+				plan->uid);
 			return dir_fd;
 		}
 		lock_fd = lock_uid_dir(dir_fd, deadline);
@@ -278,7 +278,8 @@ static int find_or_create(const struct pns_plan *plan, int caller_pidfd, struct 
 		if (r == 0 || (r != -ECONNREFUSED && r != -ENOENT)) {
 			if (r < 0 && !helper_last_error()[0]) {
 				errno = -r;
-				helper_log(LOG_ERR, "Failed to join the set of uid %u: %m", plan->uid);
+				helper_log(
+					LOG_ERR, "Failed to join the set of uid %u: %m", plan->uid);
 			}
 			return r;
 		}
@@ -289,8 +290,8 @@ static int find_or_create(const struct pns_plan *plan, int caller_pidfd, struct 
 		if (r < 0)
 			return r;
 		if (r >= PNS_MAX_SETS_PER_USER) {
-			helper_log(LOG_ERR, "Uid %u already has %d session sets, the limit", plan->uid,
-					r);
+			helper_log(LOG_ERR, "Uid %u already has %d session sets, the limit",
+				plan->uid, r);
 			return -EUSERS;
 		}
 		/* Named after the helper's pid, which is unique among live
@@ -325,7 +326,7 @@ static int find_or_create(const struct pns_plan *plan, int caller_pidfd, struct 
 
 static int reply(const struct pns_reply *rep, const int *fds, size_t n_fds)
 {
-	struct pns_msg m = { .type = PNS_MSG_REPLY };
+	struct pns_msg m = {.type = PNS_MSG_REPLY};
 
 	m.reply = *rep;
 	return pns_send_msg(MODULE_FD, &m, fds, n_fds);
@@ -333,10 +334,10 @@ static int reply(const struct pns_reply *rep, const int *fds, size_t n_fds)
 
 static int reply_error(int error)
 {
-	struct pns_reply rep = { .error = error };
+	struct pns_reply rep = {.error = error};
 
 	pns_strlcpy(rep.message, helper_last_error()[0] ? helper_last_error() : strerror(-error),
-			sizeof(rep.message));
+		sizeof(rep.message));
 	return reply(&rep, NULL, 0);
 }
 
@@ -355,7 +356,7 @@ int main(int argc, char *argv[])
 	umask(0077);
 
 	if (argc != 4 || strcmp(argv[1], "open") != 0 || strcmp(argv[2], "--") != 0 ||
-			pns_parse_id(argv[3], &uid) < 0) {
+		pns_parse_id(argv[3], &uid) < 0) {
 		fprintf(stderr, "Usage: pam_ns-helper open -- UID\n"
 				"Run by pam_ns.so; see pam_ns-helper(8).\n");
 		return 2;
@@ -383,7 +384,7 @@ int main(int argc, char *argv[])
 	}
 	if (m.open.uid != uid || pns_plan_validate(&m.open, &why) < 0) {
 		helper_log(LOG_ERR, "Request for uid %u does not match the command line uid %u",
-				m.open.uid, uid);
+			m.open.uid, uid);
 		(void)reply_error(-EINVAL);
 		return 1;
 	}

@@ -33,5 +33,5 @@ int anchor_create_userns(const struct pns_plan *plan) _warn_unused_result_;
 
 /* anchor.c: serve the set until it is torn down. Never returns. userns_fd
  * is -1 when the set has no user namespace. */
-_noreturn_ void anchor_run(int run_fd, int dir_fd, const char *name, int listen_fd,
-		int userns_fd, const struct pns_plan *plan);
+_noreturn_ void anchor_run(int run_fd, int dir_fd, const char *name, int listen_fd, int userns_fd,
+	const struct pns_plan *plan);

@@ -135,7 +135,7 @@ static int do_step(const struct pns_mount_step *s, uint32_t uid)
 
 int anchor_setup(int dir_fd, const char *name, const struct pns_plan *plan)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct pns_mount_step steps[PNS_MAX_STEPS];
 	_cleanup_close_ int lfd = -1;
 	size_t n_steps;
@@ -175,14 +175,14 @@ int anchor_setup(int dir_fd, const char *name, const struct pns_plan *plan)
 		if (r < 0) {
 			errno = -r;
 			helper_log(LOG_ERR, "Failed to mount %s for uid %u: %m", steps[i].target,
-					plan->uid);
+				plan->uid);
 			return r;
 		}
 	}
 
 	if (plan->hostname[0] && sethostname(plan->hostname, strlen(plan->hostname)) < 0) {
 		helper_log(LOG_ERR, "Failed to set host name %s for uid %u: %m", plan->hostname,
-				plan->uid);
+			plan->uid);
 		return negative_errno();
 	}
 	return TAKE_FD(lfd);

@@ -49,7 +49,8 @@ static int write_maps(int proc_fd, const struct pns_plan *plan)
 		return r;
 	r = write_file_at(proc_fd, "uid_map", map);
 	if (r < 0) {
-		helper_log(LOG_ERR, "Failed to write uid_map for uid %u: %s", plan->uid, strerror(-r));
+		helper_log(
+			LOG_ERR, "Failed to write uid_map for uid %u: %s", plan->uid, strerror(-r));
 		return r;
 	}
 	/* Before gid_map, as user_namespaces(7) requires. "deny" is inherited
@@ -63,7 +64,8 @@ static int write_maps(int proc_fd, const struct pns_plan *plan)
 		return r;
 	r = write_file_at(proc_fd, "gid_map", map);
 	if (r < 0)
-		helper_log(LOG_ERR, "Failed to write gid_map for uid %u: %s", plan->uid, strerror(-r));
+		helper_log(
+			LOG_ERR, "Failed to write gid_map for uid %u: %s", plan->uid, strerror(-r));
 	return r;
 }
 
@@ -107,7 +109,7 @@ int anchor_create_userns(const struct pns_plan *plan)
 	else if (fstatfs(proc_fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
 		r = -EXDEV; /* something is mounted over /proc */
 	else if (pns_wait_fd(sync[0], POLLIN, pns_now_usec() + 2000000) < 0 ||
-			read(sync[0], &c, 1) != 1 || c != 'K')
+		 read(sync[0], &c, 1) != 1 || c != 'K')
 		r = -ECHILD;
 	else
 		r = write_maps(proc_fd, plan);
@@ -116,7 +118,7 @@ int anchor_create_userns(const struct pns_plan *plan)
 		if (ns_fd < 0)
 			r = negative_errno();
 		else if (ioctl(ns_fd, NS_GET_NSTYPE) != CLONE_NEWUSER ||
-				ioctl(ns_fd, NS_GET_OWNER_UID, &owner) < 0 || owner != 0)
+			 ioctl(ns_fd, NS_GET_OWNER_UID, &owner) < 0 || owner != 0)
 			r = -EPERM;
 	}
 

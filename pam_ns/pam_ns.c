@@ -45,8 +45,8 @@ struct session_data {
 	uint32_t gid;
 	uint64_t session_id;
 	char set_name[PNS_SET_NAME_MAX + 1];
-	pid_t opener;   /* the process that ran open_session */
-	int userns_fd;  /* the set's user namespace, for sshd's child; else -1 */
+	pid_t opener;  /* the process that ran open_session */
+	int userns_fd; /* the set's user namespace, for sshd's child; else -1 */
 };
 
 /* User names come from the network (sshd) or the invoker (su): never let one
@@ -76,19 +76,20 @@ struct fsize_guard {
 
 static void fsize_guard_enter(struct fsize_guard *g)
 {
-	static const struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+	static const struct rlimit unlimited = {RLIM_INFINITY, RLIM_INFINITY};
 	sigset_t xfsz;
 
 	sigemptyset(&xfsz);
 	sigaddset(&xfsz, SIGXFSZ);
 	(void)pthread_sigmask(SIG_BLOCK, &xfsz, &g->old_mask);
 	g->restore_limit = getrlimit(RLIMIT_FSIZE, &g->old) == 0 &&
-			g->old.rlim_cur != RLIM_INFINITY && setrlimit(RLIMIT_FSIZE, &unlimited) == 0;
+			   g->old.rlim_cur != RLIM_INFINITY &&
+			   setrlimit(RLIMIT_FSIZE, &unlimited) == 0;
 }
 
 static void fsize_guard_leave(struct fsize_guard *g)
 {
-	static const struct timespec now = { 0, 0 };
+	static const struct timespec now = {0, 0};
 	sigset_t xfsz, pending;
 
 	if (g->restore_limit)
@@ -96,7 +97,7 @@ static void fsize_guard_leave(struct fsize_guard *g)
 	sigemptyset(&xfsz);
 	sigaddset(&xfsz, SIGXFSZ);
 	if (!sigismember(&g->old_mask, SIGXFSZ) && sigpending(&pending) == 0 &&
-			sigismember(&pending, SIGXFSZ))
+		sigismember(&pending, SIGXFSZ))
 		(void)sigtimedwait(&xfsz, NULL, &now);
 	(void)pthread_sigmask(SIG_SETMASK, &g->old_mask, NULL);
 }
@@ -121,7 +122,7 @@ static int parse_args(pam_handle_t *pamh, int argc, const char **argv, struct ar
 		if (strcmp(argv[i], "debug") == 0)
 			a.debug = true;
 		else if ((v = strchr(argv[i], '=')) && strncmp(argv[i], "config=", 7) == 0 &&
-				v[1] == '/')
+			 v[1] == '/')
 			a.config = v + 1;
 		else if (strncmp(argv[i], "helper=", 7) == 0 && v && v[1] == '/')
 			a.helper = v + 1;
@@ -133,16 +134,16 @@ static int parse_args(pam_handle_t *pamh, int argc, const char **argv, struct ar
 			t = strtoul(v + 1, &end, 10);
 			if (errno || *end || end == v + 1 || v[1] == '-' || t < 1 || t > 60) {
 				pam_syslog(pamh, LOG_ERR,
-						"Invalid module argument %s: expected 1..60 seconds",
-						argv[i]);
+					"Invalid module argument %s: expected 1..60 seconds",
+					argv[i]);
 				return -EINVAL;
 			}
 			a.timeout_sec = (unsigned)t;
 		} else {
 			pam_syslog(pamh, LOG_ERR,
-					"Unknown or invalid module argument: %s (known: config=/PATH "
-					"helper=/PATH timeout=SECONDS debug)",
-					argv[i]);
+				"Unknown or invalid module argument: %s (known: config=/PATH "
+				"helper=/PATH timeout=SECONDS debug)",
+				argv[i]);
 			return -EINVAL;
 		}
 	}
@@ -187,13 +188,13 @@ static void log_problems(pam_handle_t *pamh, const struct pns_diag_list *diags)
 
 		if (d->line > 0)
 			pam_syslog(pamh, LOG_ERR, "Policy problem: %s:%u: %s", d->file, d->line,
-					d->message);
+				d->message);
 		else
 			pam_syslog(pamh, LOG_ERR, "Policy problem: %s: %s", d->file, d->message);
 	}
 	if (diags->n > MAX_LOGGED_PROBLEMS)
 		pam_syslog(pamh, LOG_ERR, "Policy problem: %zu more not shown (pam_nsctl check)",
-				diags->n - MAX_LOGGED_PROBLEMS);
+			diags->n - MAX_LOGGED_PROBLEMS);
 }
 
 /*
@@ -202,8 +203,8 @@ static void log_problems(pam_handle_t *pamh, const struct pns_diag_list *diags)
  * attach the account's subordinate ranges.
  */
 static int apply_userns_policy(pam_handle_t *pamh, const char *logname,
-		const struct pns_account *account, bool can_enter_userns, struct pns_plan *plan,
-		const char **ret_why)
+	const struct pns_account *account, bool can_enter_userns, struct pns_plan *plan,
+	const char **ret_why)
 {
 	struct pns_idrange subuid, subgid;
 	bool skipped;
@@ -214,10 +215,10 @@ static int apply_userns_policy(pam_handle_t *pamh, const char *logname,
 		return r;
 	if (skipped)
 		pam_syslog(pamh, LOG_NOTICE,
-				"User namespace skipped for user %s (uid %u): this PAM stack has no "
-				"hook in the session's child (userns_fallback = skip); mount, ipc "
-				"and uts isolation apply",
-				logname, plan->uid);
+			"User namespace skipped for user %s (uid %u): this PAM stack has no "
+			"hook in the session's child (userns_fallback = skip); mount, ipc "
+			"and uts isolation apply",
+			logname, plan->uid);
 	if (!(plan->namespaces & PNS_NS_USER) || plan->userns_map != PNS_USERNS_MAP_SUBID)
 		return 0;
 	r = pns_account_subids(account, &subuid, &subgid, ret_why);
@@ -228,32 +229,32 @@ static int apply_userns_policy(pam_handle_t *pamh, const char *logname,
 
 /* Everything before the helper: who is it, and what does the policy say? */
 static int lookup_account(pam_handle_t *pamh, const char *user, const char *logname,
-		bool with_groups, struct pns_account **ret)
+	bool with_groups, struct pns_account **ret)
 {
 	int r = pns_account_lookup(user, with_groups, ret);
 
 	if (r < 0) {
 		errno = -r;
 		if (r == -ENOENT)
-			pam_syslog(pamh, LOG_ERR,
-					"Denying session: user %s is unknown to NSS", logname);
+			pam_syslog(pamh, LOG_ERR, "Denying session: user %s is unknown to NSS",
+				logname);
 		else
 			pam_syslog(pamh, LOG_ERR,
-					"Denying session: failed to look up user %s through NSS: %m",
-					logname);
+				"Denying session: failed to look up user %s through NSS: %m",
+				logname);
 	}
 	return r;
 }
 
 static int policy_failed(pam_handle_t *pamh, const struct args *args, const char *logname,
-		struct pns_diag_list *diags, int r)
+	struct pns_diag_list *diags, int r)
 {
 	log_problems(pamh, diags);
 	pns_diag_list_clear(diags);
 	errno = -r;
 	pam_syslog(pamh, LOG_ERR,
-			"Denying session for user %s: the policy %s is %s; run 'pam_nsctl check'",
-			logname, args->config, r == -EINVAL ? "invalid" : "unreadable");
+		"Denying session for user %s: the policy %s is %s; run 'pam_nsctl check'", logname,
+		args->config, r == -EINVAL ? "invalid" : "unreadable");
 	return r;
 }
 
@@ -264,11 +265,11 @@ static int policy_failed(pam_handle_t *pamh, const struct args *args, const char
  * group; iniparser then confirms the sections that apply to the account.
  */
 static int resolve(pam_handle_t *pamh, const struct args *args, const char *user, char *logname,
-		bool can_enter_userns, struct pns_plan *ret_plan, bool *ret_isolate)
+	bool can_enter_userns, struct pns_plan *ret_plan, bool *ret_isolate)
 {
 	_cleanup_(pns_account_freep) struct pns_account *account = NULL, *full = NULL;
 	_cleanup_(pns_policy_freep) struct pns_policy *policy = NULL;
-	struct pns_diag_list diags = { 0 };
+	struct pns_diag_list diags = {0};
 	struct pns_settings settings;
 	char host[PNS_HOSTNAME_MAX + 1] = "";
 	const char *why = NULL;
@@ -289,16 +290,16 @@ static int resolve(pam_handle_t *pamh, const struct args *args, const char *user
 	if (r < 0) {
 		errno = -r;
 		pam_syslog(pamh, LOG_ERR,
-				"Denying session for user %s (uid %u): failed to resolve the policy %s: %m",
-				logname, (unsigned)account->id.uid, args->config);
+			"Denying session for user %s (uid %u): failed to resolve the policy %s: %m",
+			logname, (unsigned)account->id.uid, args->config);
 		return r;
 	}
 	if (!settings.isolate) {
 		if (args->debug)
 			pam_syslog(pamh, LOG_DEBUG, "User %s (uid %u) is not isolated (%s:%u)",
-					logname, (unsigned)account->id.uid,
-					settings.origin[PNS_KEY_ISOLATE].file ?: "built-in",
-					settings.origin[PNS_KEY_ISOLATE].line);
+				logname, (unsigned)account->id.uid,
+				settings.origin[PNS_KEY_ISOLATE].file ?: "built-in",
+				settings.origin[PNS_KEY_ISOLATE].line);
 		*ret_isolate = false;
 		return 0;
 	}
@@ -310,8 +311,8 @@ static int resolve(pam_handle_t *pamh, const struct args *args, const char *user
 		if (r < 0)
 			return r;
 		if (full->id.uid != account->id.uid) {
-			pam_syslog(pamh, LOG_ERR, "Denying session: NSS changed its answer for user %s",
-					logname);
+			pam_syslog(pamh, LOG_ERR,
+				"Denying session: NSS changed its answer for user %s", logname);
 			return -ESTALE;
 		}
 		pns_account_free(TAKE_PTR(account));
@@ -325,7 +326,7 @@ static int resolve(pam_handle_t *pamh, const struct args *args, const char *user
 		r = apply_userns_policy(pamh, logname, account, can_enter_userns, ret_plan, &why);
 	if (r < 0) {
 		pam_syslog(pamh, LOG_ERR, "Denying session for user %s (uid %u): %s", logname,
-				(unsigned)account->id.uid, why);
+			(unsigned)account->id.uid, why);
 		return r;
 	}
 	*ret_isolate = true;
@@ -368,9 +369,9 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	threads = pns_count_threads();
 	if (threads != 1) {
 		pam_syslog(pamh, LOG_ERR,
-				"Denying session for user %s (uid %u): the calling program has %d "
-				"threads, and a multi-threaded process cannot join namespaces",
-				logname, plan.uid, threads);
+			"Denying session for user %s (uid %u): the calling program has %d "
+			"threads, and a multi-threaded process cannot join namespaces",
+			logname, plan.uid, threads);
 		return PAM_SESSION_ERR;
 	}
 
@@ -379,34 +380,33 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	r = -ENOENT;
 	if (plan.share == PNS_SHARE_USER)
 		r = pns_session_join_existing(&plan, (uint64_t)args.timeout_sec * 1000000u, &reply,
-				&anchor_pidfd, &userns_fd);
+			&anchor_pidfd, &userns_fd);
 	if (r == -ENOENT || r == -ECONNREFUSED || r == -ECONNRESET || r == -EPIPE) {
 		_cleanup_close_ int helper_fd = pns_open_trusted_file(args.helper);
 
 		if (helper_fd < 0) {
 			errno = -helper_fd;
 			pam_syslog(pamh, LOG_ERR,
-					"Denying session for user %s (uid %u): helper %s is unusable "
-					"(it and every directory above it must be root's and not "
-					"writable by group or others, with no symlink): %m",
-					logname, plan.uid, args.helper);
+				"Denying session for user %s (uid %u): helper %s is unusable "
+				"(it and every directory above it must be root's and not "
+				"writable by group or others, with no symlink): %m",
+				logname, plan.uid, args.helper);
 			return PAM_SESSION_ERR;
 		}
 		r = pns_session_open(args.helper, helper_fd, (uint64_t)args.timeout_sec * 1000000u,
-				&plan, &reply, &anchor_pidfd, &userns_fd);
+			&plan, &reply, &anchor_pidfd, &userns_fd);
 	}
 	if (r < 0) {
 		errno = -r;
 		/* The helper's or anchor's own sentence says more than errno. */
 		if (reply.message[0])
-			pam_syslog(pamh, LOG_ERR,
-					"Denying session for user %s (uid %u): %s", logname, plan.uid,
-					reply.message);
+			pam_syslog(pamh, LOG_ERR, "Denying session for user %s (uid %u): %s",
+				logname, plan.uid, reply.message);
 		else
 			pam_syslog(pamh, LOG_ERR,
-					"Denying session for user %s (uid %u): failed to set up its "
-					"namespaces: %m",
-					logname, plan.uid);
+				"Denying session for user %s (uid %u): failed to set up its "
+				"namespaces: %m",
+				logname, plan.uid);
 		return pam_code(r);
 	}
 
@@ -417,8 +417,8 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 		(void)pns_session_release(plan.uid, reply.set_name, reply.session_id);
 		errno = -saved;
 		pam_syslog(pamh, LOG_ERR,
-				"Denying session for user %s (uid %u): failed to join set %s: %m",
-				logname, plan.uid, reply.set_name);
+			"Denying session for user %s (uid %u): failed to join set %s: %m", logname,
+			plan.uid, reply.set_name);
 		return pam_code(saved);
 	}
 
@@ -438,10 +438,10 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	data->opener = getpid();
 	data->userns_fd = TAKE_FD(userns_fd);
 
-	pam_syslog(pamh, LOG_INFO, "User %s (uid %u) %s set %s (%s, mnt:[%llu])", logname,
-			plan.uid, reply.created ? "created" : "joined", reply.set_name,
-			pns_ns_mask_to_string(plan.namespaces, nsbuf, sizeof(nsbuf)),
-			(unsigned long long)reply.ns_ino[PNS_NSI_MNT]);
+	pam_syslog(pamh, LOG_INFO, "User %s (uid %u) %s set %s (%s, mnt:[%llu])", logname, plan.uid,
+		reply.created ? "created" : "joined", reply.set_name,
+		pns_ns_mask_to_string(plan.namespaces, nsbuf, sizeof(nsbuf)),
+		(unsigned long long)reply.ns_ino[PNS_NSI_MNT]);
 	return PAM_SUCCESS;
 }
 
@@ -458,8 +458,9 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 	if (r < 0 && r != -ENOENT) {
 		/* The anchor also sees the caller exit; logout goes on. */
 		errno = -r;
-		pam_syslog(pamh, LOG_WARNING, "Failed to release session %llu of set %s (uid %u): %m",
-				(unsigned long long)data->session_id, data->set_name, data->uid);
+		pam_syslog(pamh, LOG_WARNING,
+			"Failed to release session %llu of set %s (uid %u): %m",
+			(unsigned long long)data->session_id, data->set_name, data->uid);
 	}
 	(void)pam_set_data(pamh, DATA_NAME, NULL, NULL);
 	return PAM_SUCCESS;
@@ -489,9 +490,8 @@ PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const cha
 
 	if (pam_get_data(pamh, DATA_NAME, &p) != PAM_SUCCESS || !p) {
 		/* Before open_session. Any non-NULL pointer will do as a flag. */
-		if (caller_is_sshd() &&
-				pam_set_data(pamh, SETCRED_DATA_NAME, (void *)pamh, free_flag) !=
-						PAM_SUCCESS)
+		if (caller_is_sshd() && pam_set_data(pamh, SETCRED_DATA_NAME, (void *)pamh,
+						free_flag) != PAM_SUCCESS)
 			return PAM_BUF_ERR;
 		return PAM_IGNORE;
 	}
@@ -507,12 +507,12 @@ PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const cha
 	if (r < 0) {
 		errno = -r;
 		pam_syslog(pamh, LOG_ERR,
-				"Denying session for user %s (uid %u): failed to enter the user "
-				"namespace of set %s: %m",
-				logname, data->uid, data->set_name);
+			"Denying session for user %s (uid %u): failed to enter the user "
+			"namespace of set %s: %m",
+			logname, data->uid, data->set_name);
 		return PAM_CRED_ERR;
 	}
-	pam_syslog(pamh, LOG_INFO, "User %s (uid %u) entered the user namespace of set %s",
-			logname, data->uid, data->set_name);
+	pam_syslog(pamh, LOG_INFO, "User %s (uid %u) entered the user namespace of set %s", logname,
+		data->uid, data->set_name);
 	return PAM_SUCCESS;
 }

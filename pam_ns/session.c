@@ -33,8 +33,8 @@
  */
 static _noreturn_ void exec_helper(const char *path, int path_fd, char *const argv[], int sock)
 {
-	static char *const envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-	struct sigaction sa = { .sa_handler = SIG_DFL };
+	static char *const envp[] = {(char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+	struct sigaction sa = {.sa_handler = SIG_DFL};
 	sigset_t all;
 	int null_fd, s, h;
 
@@ -48,7 +48,7 @@ static _noreturn_ void exec_helper(const char *path, int path_fd, char *const ar
 
 	/* Under su the real uid is the invoking user's; make every id root. */
 	if (syscall(SYS_setgroups, 0, NULL) < 0 || syscall(SYS_setresgid, 0, 0, 0) < 0 ||
-			syscall(SYS_setresuid, 0, 0, 0) < 0)
+		syscall(SYS_setresuid, 0, 0, 0) < 0)
 		_exit(126);
 
 	/* fd 3 is the socket, fd 4 the checked helper (close-on-exec), 0-2
@@ -58,8 +58,8 @@ static _noreturn_ void exec_helper(const char *path, int path_fd, char *const ar
 	h = fcntl(path_fd, F_DUPFD_CLOEXEC, 10);
 	null_fd = open("/dev/null", O_RDWR);
 	if (s < 0 || h < 0 || null_fd < 0 || dup2(s, HELPER_FD) < 0 ||
-			dup3(h, HELPER_FD + 1, O_CLOEXEC) < 0 || dup2(null_fd, 0) < 0 ||
-			dup2(null_fd, 1) < 0 || dup2(null_fd, 2) < 0)
+		dup3(h, HELPER_FD + 1, O_CLOEXEC) < 0 || dup2(null_fd, 0) < 0 ||
+		dup2(null_fd, 1) < 0 || dup2(null_fd, 2) < 0)
 		_exit(126);
 	if (syscall(SYS_close_range, HELPER_FD + 2, ~0u, 0) < 0)
 		_exit(126);
@@ -98,23 +98,22 @@ static int spawn_child(void *arg)
  * 0: the host's SIGCHLD handler never hears of the helper and
  * waitpid(-1) cannot reap it from under us.
  */
-static int spawn_helper(const char *path, int path_fd, char *const argv[], int sock,
-		int *ret_pidfd)
+static int spawn_helper(const char *path, int path_fd, char *const argv[], int sock, int *ret_pidfd)
 {
-	struct spawn sp = { .path = path, .path_fd = path_fd, .argv = argv, .sock = sock };
+	struct spawn sp = {.path = path, .path_fd = path_fd, .argv = argv, .sock = sock};
 	sigset_t all, old;
 	void *stack;
 	int pidfd = -1, r = 0;
 	pid_t pid;
 
 	stack = mmap(NULL, SPAWN_STACK_SIZE, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+		MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED)
 		return negative_errno();
 	sigfillset(&all);
 	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
 	pid = clone(spawn_child, (char *)stack + SPAWN_STACK_SIZE,
-			CLONE_VM | CLONE_VFORK | CLONE_PIDFD, &sp, &pidfd);
+		CLONE_VM | CLONE_VFORK | CLONE_PIDFD, &sp, &pidfd);
 	if (pid < 0)
 		r = negative_errno();
 	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -149,18 +148,19 @@ static int reap_helper(int pidfd, uint64_t deadline, int *ret_status)
 	return 0;
 }
 
-int pns_session_open(const char *helper_path, int helper_fd, uint64_t timeout_usec, const struct pns_plan *plan,
-		struct pns_reply *ret_reply, int *ret_anchor_pidfd, int *ret_userns_fd)
+int pns_session_open(const char *helper_path, int helper_fd, uint64_t timeout_usec,
+	const struct pns_plan *plan, struct pns_reply *ret_reply, int *ret_anchor_pidfd,
+	int *ret_userns_fd)
 {
 	size_t want = (plan->namespaces & PNS_NS_USER) ? 2 : 1;
 	uint8_t buf[PNS_MSG_MAX];
 	char uid[16];
-	char *argv[] = { (char *)"pam_ns-helper", (char *)"open", (char *)"--", uid, NULL };
+	char *argv[] = {(char *)"pam_ns-helper", (char *)"open", (char *)"--", uid, NULL};
 	_cleanup_close_ int self_pidfd = -1, helper_pidfd = -1;
-	int sv[2] = { -1, -1 }, fds[2];
+	int sv[2] = {-1, -1}, fds[2];
 	size_t n_fds = 0;
 	uint64_t deadline = pns_now_usec() + timeout_usec;
-	struct pns_msg m = { .type = PNS_MSG_OPEN };
+	struct pns_msg m = {.type = PNS_MSG_OPEN};
 	ssize_t n;
 	int r, rr, status = -1;
 
@@ -202,9 +202,10 @@ int pns_session_open(const char *helper_path, int helper_fd, uint64_t timeout_us
 			if (rr == 0)
 				snprintf(st, sizeof(st), "%d", status);
 			snprintf(ret_reply->message, sizeof(ret_reply->message),
-					"the helper %s (exit status %s)",
-					r == -ETIMEDOUT ? "did not answer in time" : "died without answering",
-					st);
+				"the helper %s (exit status %s)",
+				r == -ETIMEDOUT ? "did not answer in time"
+						: "died without answering",
+				st);
 		}
 		return r;
 	}
@@ -220,7 +221,7 @@ int pns_session_open(const char *helper_path, int helper_fd, uint64_t timeout_us
 	if (n_fds != want || (rr == 0 && status != 0)) {
 		pns_close_many(fds, n_fds);
 		snprintf(ret_reply->message, sizeof(ret_reply->message),
-				"the helper replied but exited with status %d", status);
+			"the helper replied but exited with status %d", status);
 		return -EBADMSG;
 	}
 	*ret_reply = m.reply;
@@ -236,7 +237,7 @@ int pns_session_enter_userns(int userns_fd, uint32_t uid, uint32_t gid)
 
 	/* Only a user namespace that root owns, whose parent is ours. */
 	if (ioctl(userns_fd, NS_GET_NSTYPE) != CLONE_NEWUSER ||
-			ioctl(userns_fd, NS_GET_OWNER_UID, &owner) < 0 || owner != 0)
+		ioctl(userns_fd, NS_GET_OWNER_UID, &owner) < 0 || owner != 0)
 		return -EPERM;
 	threads = pns_count_threads();
 	if (threads != 1)
@@ -267,7 +268,7 @@ int pns_session_enter_userns(int userns_fd, uint32_t uid, uint32_t gid)
 }
 
 int pns_session_join_existing(const struct pns_plan *plan, uint64_t timeout_usec,
-		struct pns_reply *ret_reply, int *ret_anchor_pidfd, int *ret_userns_fd)
+	struct pns_reply *ret_reply, int *ret_anchor_pidfd, int *ret_userns_fd)
 {
 	_cleanup_close_ int self_pidfd = -1, dir_fd = -1;
 	int fds[2];
@@ -282,7 +283,7 @@ int pns_session_join_existing(const struct pns_plan *plan, uint64_t timeout_usec
 	if (self_pidfd < 0)
 		return self_pidfd;
 	r = pns_anchor_join(dir_fd, "user.sock", plan, self_pidfd, pns_now_usec() + timeout_usec,
-			ret_reply, fds, &n_fds);
+		ret_reply, fds, &n_fds);
 	if (r < 0)
 		return r;
 	*ret_anchor_pidfd = fds[0];
@@ -298,9 +299,9 @@ int pns_session_join(int anchor_pidfd, unsigned namespaces, const struct pns_rep
 		int index;
 		const char *name;
 	} kinds[] = {
-		{ PNS_NS_MOUNT, CLONE_NEWNS, PNS_NSI_MNT, "mnt" },
-		{ PNS_NS_IPC, CLONE_NEWIPC, PNS_NSI_IPC, "ipc" },
-		{ PNS_NS_UTS, CLONE_NEWUTS, PNS_NSI_UTS, "uts" },
+		{PNS_NS_MOUNT, CLONE_NEWNS, PNS_NSI_MNT, "mnt"},
+		{PNS_NS_IPC, CLONE_NEWIPC, PNS_NSI_IPC, "ipc"},
+		{PNS_NS_UTS, CLONE_NEWUTS, PNS_NSI_UTS, "uts"},
 	};
 	_cleanup_close_ int old_mnt = -1, old_ipc = -1, old_uts = -1;
 	int flags = 0, r;
@@ -345,7 +346,7 @@ int pns_session_join(int anchor_pidfd, unsigned namespaces, const struct pns_rep
 int pns_session_release(uint32_t uid, const char *set_name, uint64_t session_id)
 {
 	uint8_t buf[PNS_MSG_MAX];
-	struct pns_msg m = { .type = PNS_MSG_RELEASE };
+	struct pns_msg m = {.type = PNS_MSG_RELEASE};
 	_cleanup_close_ int dir_fd = -1, fd = -1;
 	size_t n_fds = 0;
 	int fds[1];

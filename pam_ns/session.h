@@ -17,9 +17,9 @@
  * answered within timeout_usec. On failure ret_reply->message may hold the
  * helper's reason.
  */
-int pns_session_open(const char *helper_path, int helper_fd, uint64_t timeout_usec, const struct pns_plan *plan,
-		struct pns_reply *ret_reply, int *ret_anchor_pidfd, int *ret_userns_fd)
-	_warn_unused_result_;
+int pns_session_open(const char *helper_path, int helper_fd, uint64_t timeout_usec,
+	const struct pns_plan *plan, struct pns_reply *ret_reply, int *ret_anchor_pidfd,
+	int *ret_userns_fd) _warn_unused_result_;
 
 /*
  * share = user: ask the account's anchor directly, without the helper.
@@ -27,13 +27,13 @@ int pns_session_open(const char *helper_path, int helper_fd, uint64_t timeout_us
  * set: run the helper, which creates one under the uid lock.
  */
 int pns_session_join_existing(const struct pns_plan *plan, uint64_t timeout_usec,
-		struct pns_reply *ret_reply, int *ret_anchor_pidfd, int *ret_userns_fd)
-	_warn_unused_result_;
+	struct pns_reply *ret_reply, int *ret_anchor_pidfd,
+	int *ret_userns_fd) _warn_unused_result_;
 
 /* setns() the calling process into the anchor's namespaces (all or nothing)
  * and check that it landed where the reply says. */
-int pns_session_join(int anchor_pidfd, unsigned namespaces, const struct pns_reply *reply)
-	_warn_unused_result_;
+int pns_session_join(
+	int anchor_pidfd, unsigned namespaces, const struct pns_reply *reply) _warn_unused_result_;
 
 /*
  * In sshd's session child, as root: enter the set's user namespace, become
@@ -44,4 +44,3 @@ int pns_session_enter_userns(int userns_fd, uint32_t uid, uint32_t gid) _warn_un
 
 /* Tell the anchor of uid's set that a session has ended. */
 int pns_session_release(uint32_t uid, const char *set_name, uint64_t session_id);
-

@@ -46,8 +46,8 @@
 static const char *rc_name(int rc)
 {
 	switch (rc) {
-#define X(c) \
-	case c: \
+#define X(c)                                                                                       \
+	case c:                                                                                    \
 		return #c
 		X(PAM_SUCCESS);
 		X(PAM_OPEN_ERR);
@@ -92,10 +92,10 @@ static int conv(int n, const struct pam_message **msg, struct pam_response **res
 {
 	struct pam_response *r;
 
-	(void) data;
+	(void)data;
 	if (n <= 0 || n > PAM_MAX_NUM_MSG)
 		return PAM_CONV_ERR;
-	r = calloc((size_t) n, sizeof(*r));
+	r = calloc((size_t)n, sizeof(*r));
 	if (!r)
 		return PAM_BUF_ERR;
 	for (int i = 0; i < n; i++) {
@@ -150,12 +150,12 @@ static int drop_to_user(const char *user)
 		return -1;
 	}
 	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-			setuid(pw->pw_uid) < 0) {
+		setuid(pw->pw_uid) < 0) {
 		perror("pam-drive: dropping privileges");
 		return -1;
 	}
 	if (setenv("HOME", pw->pw_dir, 1) < 0 || setenv("USER", pw->pw_name, 1) < 0 ||
-			setenv("LOGNAME", pw->pw_name, 1) < 0)
+		setenv("LOGNAME", pw->pw_name, 1) < 0)
 		return -1;
 	return 0;
 }
@@ -198,7 +198,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: pam-drive [-c CONFDIR] [-s SERVICE] [-r RHOST] [-t TTY] [-n] [-C] [-u] [-a]\n"
 	      "                 USER [-- COMMAND [ARG...]]\n",
-			f);
+		f);
 }
 
 int main(int argc, char **argv)

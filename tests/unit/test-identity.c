@@ -61,7 +61,11 @@ static void test_without_groups(void **state)
 static void test_unknown_and_hostile(void **state)
 {
 	static const char *const names[] = {
-		"pamns-no-such-user-xyz", "../../etc", "-c", "a\nb", "x:y",
+		"pamns-no-such-user-xyz",
+		"../../etc",
+		"-c",
+		"a\nb",
+		"x:y",
 	};
 	struct pns_account *a = (struct pns_account *)0x1;
 

@@ -9,11 +9,15 @@
 
 #include "common/plan.h"
 
-static const gid_t groups[] = { 1000 };
-static const char *const group_names[] = { "alice" };
+static const gid_t groups[] = {1000};
+static const char *const group_names[] = {"alice"};
 static const struct pns_identity alice = {
-	.name = "alice", .uid = 1000, .gid = 1000,
-	.groups = groups, .group_names = group_names, .n_groups = 1,
+	.name = "alice",
+	.uid = 1000,
+	.gid = 1000,
+	.groups = groups,
+	.group_names = group_names,
+	.n_groups = 1,
 };
 
 static void isolated(struct pns_settings *s)
@@ -61,7 +65,7 @@ static void test_sizes_and_dirs(void **state)
 
 	isolated(&s);
 	s.namespaces = PNS_NS_MOUNT;
-	s.tmp_size = (struct pns_size){ .value = 4ull << 30 };
+	s.tmp_size = (struct pns_size){.value = 4ull << 30};
 	s.tmp_inodes = 5000;
 	s.var_tmp = PNS_TMP_DIR;
 	assert_int_equal(pns_plan_build(&s, &alice, "host", &p, &why), 0);
@@ -94,13 +98,11 @@ static void test_hostname(void **state)
 	static const struct {
 		const char *tmpl, *user, *expect; /* NULL: denied */
 	} rows[] = {
-		{ "%u-sandbox", "alice", "alice-sandbox" },
-		{ "u%U.%h", "alice", "u1000.host" },
-		{ "100%%", "alice", NULL },      /* '%' is not a host name character */
-		{ "%u", "john_doe", NULL },      /* '_' is not either */
-		{ "%u", "a.b", "a.b" },
-		{ "%u", "-x", NULL },
-		{ "%u-%u-%u-%u-%u", "abcdefghijklmn", NULL }, /* over 64 bytes */
+		{"%u-sandbox", "alice", "alice-sandbox"}, {"u%U.%h", "alice", "u1000.host"},
+		{"100%%", "alice", NULL}, /* '%' is not a host name character */
+		{"%u", "john_doe", NULL}, /* '_' is not either */
+		{"%u", "a.b", "a.b"}, {"%u", "-x", NULL},
+		{"%u-%u-%u-%u-%u", "abcdefghijklmn", NULL}, /* over 64 bytes */
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -136,7 +138,7 @@ static void test_inconsistent(void **state)
 	assert_int_equal(pns_plan_build(&s, &alice, "h", &p, &why), 0);
 	assert_int_equal(p.tmp, PNS_TMP_NONE);
 	/* ...but a tmp the admin wrote is an error, not silently dropped. */
-	s.origin[PNS_KEY_TMP] = (struct pns_origin){ .file = "/etc/security/pam_ns.conf", .line = 3 };
+	s.origin[PNS_KEY_TMP] = (struct pns_origin){.file = "/etc/security/pam_ns.conf", .line = 3};
 	assert_int_equal(pns_plan_build(&s, &alice, "h", &p, &why), -EINVAL);
 	assert_non_null(strstr(why, "mount"));
 
@@ -169,7 +171,7 @@ static void test_validate(void **state)
 	q.tmp_size.value = 0; /* tmpfs: size=0 means unlimited */
 	assert_int_equal(pns_plan_validate(&q, &why), -EINVAL);
 	q = p;
-	q.tmp_size = (struct pns_size){ .value = 101, .percent = true };
+	q.tmp_size = (struct pns_size){.value = 101, .percent = true};
 	assert_int_equal(pns_plan_validate(&q, &why), -EINVAL);
 	q = p;
 	q.uid = UINT32_MAX;
@@ -217,8 +219,8 @@ static void test_subids(void **state)
 	struct pns_settings s;
 	struct pns_plan p;
 	const char *why = NULL;
-	const struct pns_idrange good = { 100000, 65536 }, has_root = { 0, 65536 },
-				 has_self = { 900, 200 };
+	const struct pns_idrange good = {100000, 65536}, has_root = {0, 65536},
+				 has_self = {900, 200};
 	char map[256];
 
 	isolated(&s);
@@ -246,7 +248,8 @@ static void test_mask_to_string(void **state)
 {
 	char buf[32];
 
-	assert_string_equal(pns_ns_mask_to_string(PNS_NS_ALL, buf, sizeof(buf)), "mount ipc uts user");
+	assert_string_equal(
+		pns_ns_mask_to_string(PNS_NS_ALL, buf, sizeof(buf)), "mount ipc uts user");
 	assert_string_equal(pns_ns_mask_to_string(PNS_NS_UTS, buf, sizeof(buf)), "uts");
 	assert_string_equal(pns_ns_mask_to_string(0, buf, sizeof(buf)), "");
 }

@@ -17,7 +17,7 @@ static struct pns_plan sample_plan(void)
 	p.gid = 100;
 	p.namespaces = PNS_NS_MOUNT | PNS_NS_IPC | PNS_NS_UTS;
 	p.tmp = PNS_TMP_TMPFS;
-	p.tmp_size = (struct pns_size){ .value = 25, .percent = true };
+	p.tmp_size = (struct pns_size){.value = 25, .percent = true};
 	p.shm_private = true;
 	strcpy(p.hostname, "alice-box");
 	p.n_gids = 2;
@@ -37,7 +37,7 @@ static int roundtrip(const struct pns_msg *in, struct pns_msg *out, uint8_t *buf
 
 static void test_open_roundtrip(void **state)
 {
-	struct pns_msg in = { .type = PNS_MSG_OPEN }, out;
+	struct pns_msg in = {.type = PNS_MSG_OPEN}, out;
 	uint8_t buf[PNS_MSG_MAX];
 	size_t len;
 
@@ -53,7 +53,7 @@ static void test_open_roundtrip(void **state)
 
 static void test_reply_and_status_roundtrip(void **state)
 {
-	struct pns_msg in = { .type = PNS_MSG_REPLY }, out;
+	struct pns_msg in = {.type = PNS_MSG_REPLY}, out;
 	uint8_t buf[PNS_MSG_MAX];
 	size_t len;
 
@@ -77,8 +77,8 @@ static void test_reply_and_status_roundtrip(void **state)
 	in.status.plan = sample_plan();
 	in.status.plan.namespaces |= PNS_NS_USER;
 	in.status.plan.userns_map = PNS_USERNS_MAP_SUBID;
-	in.status.plan.subuid = (struct pns_idrange){ .start = 100000, .count = 65536 };
-	in.status.plan.subgid = (struct pns_idrange){ .start = 100000, .count = 65536 };
+	in.status.plan.subuid = (struct pns_idrange){.start = 100000, .count = 65536};
+	in.status.plan.subgid = (struct pns_idrange){.start = 100000, .count = 65536};
 	assert_int_equal(roundtrip(&in, &out, buf, &len), 0);
 	assert_int_equal(out.status.sessions, 3);
 	assert_memory_equal(&out.status.plan, &in.status.plan, sizeof(in.status.plan));
@@ -93,7 +93,7 @@ static void test_reply_and_status_roundtrip(void **state)
 
 static void test_error_reply_needs_no_set(void **state)
 {
-	struct pns_msg in = { .type = PNS_MSG_REPLY }, out;
+	struct pns_msg in = {.type = PNS_MSG_REPLY}, out;
 	uint8_t buf[PNS_MSG_MAX];
 	size_t len;
 
@@ -107,19 +107,19 @@ static void test_error_reply_needs_no_set(void **state)
 /* Corrupt one field of a valid packet at a time: every one must be refused. */
 static void test_bad_fields(void **state)
 {
-	struct pns_msg in = { .type = PNS_MSG_OPEN }, out;
+	struct pns_msg in = {.type = PNS_MSG_OPEN}, out;
 	uint8_t good[PNS_MSG_MAX], buf[PNS_MSG_MAX];
 	size_t len;
 	static const struct {
 		size_t offset;
 		uint8_t value;
 	} corrupt[] = {
-		{ 0, 'X' },       /* magic */
-		{ 4, 2 },         /* version */
-		{ 8, 0 },         /* type 0 */
-		{ 8, 99 },        /* unknown type */
-		{ 12, 3 },        /* body length */
-		{ 16 + 0, 0xff }, /* uid low byte: uid 0x3ff is fine, keep going below */
+		{0, 'X'},	/* magic */
+		{4, 2},		/* version */
+		{8, 0},		/* type 0 */
+		{8, 99},	/* unknown type */
+		{12, 3},	/* body length */
+		{16 + 0, 0xff}, /* uid low byte: uid 0x3ff is fine, keep going below */
 	};
 
 	in.open = sample_plan();
@@ -150,10 +150,10 @@ static void test_bad_fields(void **state)
 
 static void test_group_list(void **state)
 {
-	struct pns_msg in = { .type = PNS_MSG_OPEN }, out;
+	struct pns_msg in = {.type = PNS_MSG_OPEN}, out;
 	uint8_t good[PNS_MSG_MAX], buf[PNS_MSG_MAX];
 	size_t len, off;
-	uint8_t n_gids_le[4] = { 2, 0, 0, 0 };
+	uint8_t n_gids_le[4] = {2, 0, 0, 0};
 
 	in.open = sample_plan();
 	assert_int_equal(roundtrip(&in, &out, good, &len), 0);
@@ -177,7 +177,7 @@ static void test_group_list(void **state)
 
 static void test_hostname_field(void **state)
 {
-	struct pns_msg in = { .type = PNS_MSG_OPEN }, out;
+	struct pns_msg in = {.type = PNS_MSG_OPEN}, out;
 	uint8_t good[PNS_MSG_MAX], buf[PNS_MSG_MAX];
 	size_t len, off;
 
@@ -210,7 +210,7 @@ static void test_set_names(void **state)
 	assert_false(pns_set_name_is_valid(""));
 
 	/* A reply naming a set outside the state directory is refused. */
-	struct pns_msg in = { .type = PNS_MSG_REPLY }, out;
+	struct pns_msg in = {.type = PNS_MSG_REPLY}, out;
 	uint8_t buf[PNS_MSG_MAX];
 	size_t len;
 
@@ -220,7 +220,7 @@ static void test_set_names(void **state)
 
 static void test_encode_refuses_bad_type(void **state)
 {
-	struct pns_msg in = { .type = (enum pns_msg_type)0 };
+	struct pns_msg in = {.type = (enum pns_msg_type)0};
 	uint8_t buf[PNS_MSG_MAX];
 
 	assert_int_equal(pns_msg_encode(&in, buf, sizeof(buf)), -EINVAL);
