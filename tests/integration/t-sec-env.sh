@@ -90,12 +90,13 @@ rm -f "$PNS_T"/rec/rec.*
 for mode in su su-l; do
 	[ $mode = su ] && args=(su pamns-sec-env -c) || args=(su - pamns-sec-env -c)
 	: >"$secmark_log"
-	out=$(in_stack "$PNS_T/su.stack" env "${hostile_env[@]}" "${args[@]}" 'echo mnt=$(readlink /proc/self/ns/mnt)' 2>&1)
+	out=$(cd /tmp && in_stack "$PNS_T/su.stack" env "${hostile_env[@]}" "${args[@]}" 'echo mnt=$(readlink /proc/self/ns/mnt)' 2>&1)
 	check_ne "$mode, hostile environment: the session is isolated" "$(host_ns mnt)" "$(kv mnt "$out")" "$out"
 	check_contains "$mode, hostile environment: su really ran with the LD_PRELOAD" "$(cat "$secmark_log")" "exe=/usr/bin/su"
 	rec=$(last_record)
 	check_record "$mode, hostile environment" "$rec" "$uid"
-	note "$mode: the helper starts with cwd $(kv cwd "$rec") and umask $(kv umask "$rec") (the caller's; it sets its own umask)"
+	check_eq "$mode, run from /tmp: the helper runs from /, not the caller's directory" / "$(kv cwd "$rec")" "$rec"
+	note "$mode: the helper starts with umask $(kv umask "$rec") (the caller's; it sets its own)"
 	wait_set_gone "$uid"
 done
 
