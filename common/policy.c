@@ -1954,18 +1954,29 @@ static int scan_policy(struct pns_policy *p, const char *main_path, bool require
 	return 0;
 }
 
-int pns_policy_scan(const char *main_path, bool require_root_owned, struct pns_policy **ret,
+/* Allocate and scan: *ret holds the policy even when the scan found
+ * problems (pns_policy_load goes on to report iniparser's as well). */
+static int scan_into(const char *main_path, bool require_root_owned, struct pns_policy **ret,
 	struct pns_diag_list *diags)
 {
-	_cleanup_(pns_policy_freep) struct pns_policy *p = NULL;
-	int r;
+	struct pns_policy *p;
 
 	if (!main_path || !*main_path || !ret)
 		return -EINVAL;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	r = scan_policy(p, main_path, require_root_owned, diags);
+	*ret = p;
+	return scan_policy(p, main_path, require_root_owned, diags);
+}
+
+int pns_policy_scan(const char *main_path, bool require_root_owned, struct pns_policy **ret,
+	struct pns_diag_list *diags)
+{
+	_cleanup_(pns_policy_freep) struct pns_policy *p = NULL;
+	int r;
+
+	r = scan_into(main_path, require_root_owned, &p, diags);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(p);
@@ -1978,12 +1989,9 @@ int pns_policy_load(const char *main_path, bool require_root_owned, struct pns_p
 	_cleanup_(pns_policy_freep) struct pns_policy *p = NULL;
 	int r;
 
-	if (!main_path || !*main_path || !ret)
-		return -EINVAL;
-	p = calloc(1, sizeof(*p));
+	r = scan_into(main_path, require_root_owned, &p, diags);
 	if (!p)
-		return -ENOMEM;
-	r = scan_policy(p, main_path, require_root_owned, diags);
+		return r;
 	if (r == -EINVAL) {
 		/* Report every problem at once: also iniparser's reading of good files. */
 		int q = pns_policy_confirm(p, NULL, diags);

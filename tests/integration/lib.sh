@@ -618,11 +618,14 @@ _pns_close_hold_fds() {
 	for f in "${HOLD_FD[@]}"; do exec {f}>&-; done
 }
 
-# ssh_hold ID USER: open a session of USER that stays until ssh_release ID.
-# Its mount namespace is in HOLD_NS[ID] (also via hold_ns ID).
+# ssh_hold ID USER [CMD]: open a session of USER that stays until
+# ssh_release ID. CMD (default: print the mount namespace as ns=...) runs
+# first, its output in HOLD_OUT[ID]; the mount namespace is in HOLD_NS[ID]
+# (also via hold_ns ID). Returns 1 if the session did not come up.
 declare -A HOLD_NS=()
 ssh_hold() {
-	local id=$1 user=$2 fifo=$PNS_T/hold.$1 fd pid
+	local id=$1 user=$2 cmd=${3:-'echo "ns=$(readlink /proc/self/ns/mnt)"'}
+	local fifo=$PNS_T/hold.$1 fd pid
 	ssh_opts
 	rm -f "$fifo" "$fifo.out"
 	mkfifo -m 0600 "$fifo"
@@ -631,7 +634,7 @@ ssh_hold() {
 		_pns_close_hold_fds
 		exec {fd}>&-
 		exec timeout 600 ssh "${SSH_OPTS[@]}" "$user@127.0.0.1" \
-			'echo "ns=$(readlink /proc/self/ns/mnt)"; echo ready; exec cat >/dev/null'
+			"$cmd; echo ready; exec cat >/dev/null"
 	) <"$fifo" >"$fifo.out" 2>&1 &
 	pid=$!
 	HOLD_FD[$id]=$fd

@@ -68,25 +68,7 @@ uns_build_probes() {
 # uns_hold ID USER CMD: like lib's ssh_hold, but the held session first runs
 # CMD (its key=value output lands in ${HOLD_OUT[ID]}), then stays until
 # ssh_release ID. Returns 1 if the session did not come up.
-uns_hold() {
-	local id=$1 user=$2 cmd=$3 fifo=$PNS_T/hold.$1 fd pid
-	ssh_opts
-	rm -f "$fifo" "$fifo.out"
-	mkfifo -m 0600 "$fifo"
-	exec {fd}<>"$fifo"
-	(
-		_pns_close_hold_fds
-		exec {fd}>&-
-		exec timeout 600 ssh "${SSH_OPTS[@]}" "$user@127.0.0.1" \
-			"$cmd; echo ready; exec cat >/dev/null"
-	) <"$fifo" >"$fifo.out" 2>&1 &
-	pid=$!
-	HOLD_FD[$id]=$fd
-	HOLD_PID[$id]=$pid
-	HOLD_OUT[$id]=$fifo.out
-	defer_eval "ssh_release $id"
-	wait_until 30 grep -qx ready "$fifo.out"
-}
+uns_hold() { ssh_hold "$1" "$2" "$3"; }
 
 # uns_hold_out ID: what the held session printed.
 uns_hold_out() { cat "${HOLD_OUT[$1]}" 2>/dev/null; }
