@@ -14,7 +14,7 @@
 #    with fresh tmpfs, never on the host.
 # 2. Races: with tmp = dir, the user swaps symlinks (to /etc, /etc/shadow,
 #    the canary), FIFOs and directories inside its own /tmp and /var/tmp in
-#    a loop, from a session in its set, during 200 logins (SEC_RACE_LOGINS)
+#    a loop, from a session in its set, during 1000 logins (SEC_RACE_LOGINS)
 #    that each create
 #    a set over the same directory. Every login is correct or denied,
 #    nothing outside changes, PID 1's mount table is unchanged.
@@ -253,7 +253,7 @@ else
 	fail "race: the user's swapper runs in its set" "$(cat "${SEC_HOLD_OUT[race]}")"
 fi
 dir_ino=$(stat -c %i "/var/lib/pam_ns/tmp/$ub")
-logins=${SEC_RACE_LOGINS:-200}
+logins=${SEC_RACE_LOGINS:-1000}
 ok=0 denied=0 wrong=0 other=0
 for i in $(seq 1 "$logins"); do
 	out=$(pam_drive --service dirsess pamns-sec-pb -- stat -c 'tmp_ino=%i' /tmp 2>&1)

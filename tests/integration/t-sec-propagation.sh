@@ -8,7 +8,7 @@
 #   in the other's; the session's / is a slave;
 # - a mount the host makes while the sessions run propagates into both
 #   (host mounts still come in), and its unmount too;
-# - 300 logins (SEC_PROPAGATION_LOGINS; share = session, so each one builds
+# - 1000 logins (SEC_PROPAGATION_LOGINS; share = session, so each one builds
 #   and tears down a set)
 #   leave PID 1's mount table exactly as it was.
 . "$(dirname "$0")/lib.sh"
@@ -103,7 +103,7 @@ wait_set_gone "$ua"
 wait_set_gone "$ub"
 
 # --- 300 logins on a shared host ---------------------------------------------
-logins=${SEC_PROPAGATION_LOGINS:-300}
+logins=${SEC_PROPAGATION_LOGINS:-1000}
 host_mounts=$(sec_host_mounts)
 count_before=$(mountinfo_lines 1)
 bad=0
