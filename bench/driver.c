@@ -13,13 +13,26 @@
  * calls.
  *
  *   driver [-c CONFDIR] [-n N] [-W WARMUP] [-p PAUSE_US] [-o RAW.tsv] \
- *          run LABEL:SERVICE:USER[:create|:join]...
+ *          run LABEL:SERVICE:USER[:create|:join|:userns]...
  *       Interleaved timing: every iteration runs one login of every stack,
  *       in an order rotated by one each iteration, so drift hits all alike.
  *       :create  the user's set must not exist before the login and must
  *                be torn down after it (/run/pam_ns/UID/user.sock gone);
  *                the driver waits for that, untimed, and counts failures.
  *       :join    every login must land in the same mount namespace.
+ *       :userns  as :create, in the order sshd makes the calls (its monitor,
+ *                then the session's child): pam_setcred(ESTABLISH) before
+ *                pam_open_session; then a forked child calls
+ *                pam_setcred(ESTABLISH) as root (where pam_ns enters the
+ *                set's user namespace), checks where it landed and exits;
+ *                then the parent closes the session. pam_ns only does this
+ *                when /proc/self/exe is named sshd or sshd-session, so run a
+ *                copy of this binary by that name (a copy, not a link).
+ *                The time adds both setcred calls; the child's fork and
+ *                reaping, which sshd pays with or without pam_ns, are left
+ *                out. The child checks that its user namespace is not the
+ *                parent's, that it runs as the account's uid and gid with no
+ *                capability left, and reads its uid_map.
  *
  *   driver [-c CONFDIR] burst -s SERVICE -k K [-r ROUNDS] [--hold] [--gone] USER...
  *       K children released at once (login i uses USER[i % n]); each
@@ -74,15 +87,30 @@ struct sample {
 	uint64_t t_total, t_open, t_close, t_load;
 	uint64_t mnt_ino;
 	uint64_t tmp_dev;
+	/* :userns only: setcred in the parent (before open) and in the child */
+	int32_t rc_cred, rc_child_cred;
+	uint64_t t_child_cred;
+	struct userns_probe {
+		uint32_t ok;      /* the child reported */
+		uint32_t uid, gid;
+		uint64_t user_ino, parent_user_ino;
+		uint64_t cap_eff; /* CapEff from /proc/self/status */
+		uint32_t cap_ok;  /* CapEff, CapPrm and CapBnd were all read, all zero */
+		char uid_map[64]; /* first line, spaces squeezed to commas */
+	} uns;
 };
 
 struct stack {
 	const char *label, *service, *user;
-	enum { CHECK_NONE, CHECK_CREATE, CHECK_JOIN } check;
+	enum { CHECK_NONE, CHECK_CREATE, CHECK_JOIN, CHECK_USERNS } check;
 	uid_t uid;
 	size_t n;
 	uint64_t *total, *open, *close, *load, *wall;
 	unsigned fails, isolated, private_tmp, set_left, set_present, teardown_slow, join_other;
+	unsigned userns_in, userns_bad; /* :userns logins whose child passed every check, or not */
+	gid_t gid;
+	uint64_t *child_cred;
+	char uid_map[64];
 	uint64_t join_ino;
 	uint64_t teardown_max;
 };
@@ -196,7 +224,114 @@ static void wait_eof(int fd)
 static bool sample_ok(const struct sample *s)
 {
 	return s->rc_start == PAM_SUCCESS && s->rc_open == PAM_SUCCESS &&
-	       s->rc_close == PAM_SUCCESS && s->rc_end == PAM_SUCCESS;
+	       s->rc_close == PAM_SUCCESS && s->rc_end == PAM_SUCCESS &&
+	       s->rc_cred == PAM_SUCCESS && s->rc_child_cred == PAM_SUCCESS;
+}
+
+/* The :userns child's view of itself, after its setcred. */
+static void probe_userns(struct userns_probe *u, uint64_t parent_user_ino)
+{
+	char line[256];
+	unsigned caps = 0, zero = 0;
+	FILE *f;
+
+	u->parent_user_ino = parent_user_ino;
+	u->user_ino = path_ino("/proc/self/ns/user");
+	u->uid = getuid() == geteuid() ? (uint32_t)getuid() : UINT32_MAX;
+	u->gid = getgid() == getegid() ? (uint32_t)getgid() : UINT32_MAX;
+	f = fopen("/proc/self/status", "re");
+	if (f) {
+		while (fgets(line, sizeof(line), f)) {
+			unsigned long long v;
+			char name[16];
+
+			if (sscanf(line, "%15[^:]: %llx", name, &v) != 2 ||
+				strncmp(name, "Cap", 3) != 0)
+				continue;
+			/* CapInh, CapPrm, CapEff, CapBnd, CapAmb */
+			caps++;
+			zero += v == 0;
+			if (strcmp(name, "CapEff") == 0)
+				u->cap_eff = v;
+		}
+		fclose(f);
+	}
+	u->cap_ok = caps == 5 && zero == 5;
+	f = fopen("/proc/self/uid_map", "re");
+	if (f) {
+		if (fgets(line, sizeof(line), f)) {
+			size_t k = 0;
+			bool sep = false;
+
+			/* At most two bytes per round, and the NUL. */
+			for (const char *c = line; *c && *c != '\n' && k + 2 < sizeof(u->uid_map);
+				c++) {
+				if (*c == ' ' || *c == '\t') {
+					sep = k > 0;
+					continue;
+				}
+				if (sep)
+					u->uid_map[k++] = ',';
+				sep = false;
+				u->uid_map[k++] = *c;
+			}
+			u->uid_map[k] = 0;
+		}
+		fclose(f);
+	}
+	u->ok = 1;
+}
+
+/*
+ * sshd's session child, for :userns: setcred(ESTABLISH) as root in a forked
+ * child of the process that opened the session, then the probe. Returns
+ * false if the child did not report.
+ */
+static bool userns_child(pam_handle_t *h, struct sample *s)
+{
+	struct {
+		int32_t rc;
+		uint64_t t;
+		struct userns_probe u;
+	} r;
+	uint64_t parent_ino = path_ino("/proc/self/ns/user");
+	int p[2], status;
+	pid_t pid;
+	bool got;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return false;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return false;
+	}
+	if (pid == 0) {
+		uint64_t c0, c1;
+
+		close(p[0]);
+		memset(&r, 0, sizeof(r));
+		c0 = now_ns();
+		r.rc = pam_setcred(h, PAM_ESTABLISH_CRED);
+		c1 = now_ns();
+		r.t = c1 - c0;
+		probe_userns(&r.u, parent_ino);
+		/* As sshd's child, which execs the shell: no pam_end here. */
+		_exit(write_all(p[1], &r, sizeof(r)) ? 0 : 1);
+	}
+	close(p[1]);
+	got = read(p[0], &r, sizeof(r)) == (ssize_t)sizeof(r);
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!got)
+		return false;
+	s->rc_child_cred = r.rc;
+	s->t_child_cred = r.t;
+	s->uns = r.u;
+	return true;
 }
 
 /*
@@ -205,7 +340,7 @@ static bool sample_ok(const struct sample *s)
  * opened sample goes out first so the parent can release everyone at once.
  */
 static _Noreturn void child_login(const char *service, const char *user, uint32_t index, int out_fd,
-	int start_fd, int hold_fd)
+	int start_fd, int hold_fd, bool sshd)
 {
 	struct pam_conv pc = {conv, NULL};
 	struct sample s = {.index = index,
@@ -213,9 +348,11 @@ static _Noreturn void child_login(const char *service, const char *user, uint32_
 		.rc_open = -1,
 		.rc_close = -1,
 		.rc_end = -1,
+		.rc_cred = sshd ? -1 : PAM_SUCCESS,
+		.rc_child_cred = sshd ? -1 : PAM_SUCCESS,
 		.phase = 2};
 	pam_handle_t *h = NULL;
-	uint64_t t0, t1, t2, t3, t4, t5;
+	uint64_t t0, t1, t1b, t2, t3, t4, t5;
 
 	if (start_fd >= 0) {
 		wait_eof(start_fd);
@@ -230,13 +367,28 @@ static _Noreturn void child_login(const char *service, const char *user, uint32_
 		_exit(1);
 	}
 	t1 = now_ns();
+	if (sshd) {
+		/* sshd's monitor: setcred before open_session. */
+		s.rc_cred = pam_setcred(h, PAM_ESTABLISH_CRED);
+		if (s.rc_cred != PAM_SUCCESS) {
+			s.t_total = now_ns() - t0;
+			(void)pam_end(h, s.rc_cred);
+			(void)write_all(out_fd, &s, sizeof(s));
+			_exit(1);
+		}
+	}
+	t1b = now_ns();
 	s.rc_open = pam_open_session(h, 0);
 	t2 = now_ns();
-	s.t_open = t2 - t1;
+	s.t_open = t2 - t1b;
 
 	/* Untimed probe: where did the session land? */
 	s.mnt_ino = path_ino("/proc/self/ns/mnt");
 	s.tmp_dev = path_dev("/tmp");
+
+	/* sshd's session child (its fork and reaping untimed). */
+	if (sshd && s.rc_open == PAM_SUCCESS && !userns_child(h, &s))
+		s.rc_child_cred = -2;
 
 	if (hold_fd >= 0) {
 		struct sample o = s;
@@ -257,7 +409,7 @@ static _Noreturn void child_login(const char *service, const char *user, uint32_
 	s.t_close = t4 - t3;
 	s.rc_end = pam_end(h, s.rc_open == PAM_SUCCESS ? PAM_SUCCESS : s.rc_open);
 	t5 = now_ns();
-	s.t_total = (t2 - t0) + (t5 - t3);
+	s.t_total = (t2 - t0) + s.t_child_cred + (t5 - t3);
 	s.t_load = (t1 - t0) + (t5 - t4);
 	(void)write_all(out_fd, &s, sizeof(s));
 	_exit(sample_ok(&s) ? 0 : 1);
@@ -343,7 +495,7 @@ static void parse_stack(char *spec, struct stack *st)
 		*p++ = 0;
 	}
 	if (n < 3 || !*f[0] || !*f[1] || !*f[2])
-		die("stack must be LABEL:SERVICE:USER[:create|:join], got %s", spec);
+		die("stack must be LABEL:SERVICE:USER[:create|:join|:userns], got %s", spec);
 	memset(st, 0, sizeof(*st));
 	st->label = f[0];
 	st->service = f[1];
@@ -352,9 +504,12 @@ static void parse_stack(char *spec, struct stack *st)
 		st->check = CHECK_CREATE;
 	else if (n == 4 && strcmp(f[3], "join") == 0)
 		st->check = CHECK_JOIN;
+	else if (n == 4 && strcmp(f[3], "userns") == 0)
+		st->check = CHECK_USERNS;
 	else if (n == 4)
-		die("unknown check %s (create or join)", f[3]);
+		die("unknown check %s (create, join or userns)", f[3]);
 	st->uid = lookup_uid(st->user);
+	st->gid = getpwnam(st->user)->pw_gid;
 }
 
 /* One login of one stack; fills *s and the fork-to-reap wall time. */
@@ -374,7 +529,7 @@ static bool one_login(struct stack *st, uint32_t index, struct sample *s, uint64
 		die("fork: %m");
 	if (pid == 0) {
 		close(p[0]);
-		child_login(st->service, st->user, index, p[1], -1, -1);
+		child_login(st->service, st->user, index, p[1], -1, -1, st->check == CHECK_USERNS);
 	}
 	close(p[1]);
 	got = read_sample(p[0], s);
@@ -400,6 +555,7 @@ static int cmd_run(int argc, char **argv)
 		stacks[i].close = xcalloc(iterations, sizeof(uint64_t));
 		stacks[i].load = xcalloc(iterations, sizeof(uint64_t));
 		stacks[i].wall = xcalloc(iterations, sizeof(uint64_t));
+		stacks[i].child_cred = xcalloc(iterations, sizeof(uint64_t));
 	}
 	if (raw_path) {
 		raw = fopen(raw_path, "we");
@@ -416,7 +572,9 @@ static int cmd_run(int argc, char **argv)
 			struct sample s;
 			uint64_t wall, gone;
 
-			if (st->check == CHECK_CREATE && set_exists(st->uid)) {
+			bool creates = st->check == CHECK_CREATE || st->check == CHECK_USERNS;
+
+			if (creates && set_exists(st->uid)) {
 				/* Left over from the previous stack or a slow teardown:
 				 * wait, so this login really creates. */
 				if (timed)
@@ -425,7 +583,7 @@ static int cmd_run(int argc, char **argv)
 			}
 			if (!one_login(st, it, &s, &wall))
 				memset(&s, 0xff, sizeof(s));
-			if (st->check == CHECK_CREATE) {
+			if (creates) {
 				gone = wait_set_gone(st->uid);
 				if (timed && gone == UINT64_MAX)
 					st->set_left++;
@@ -443,16 +601,35 @@ static int cmd_run(int argc, char **argv)
 				/* The module says why in syslog; say what PAM returned. */
 				if (st->fails++ < 5)
 					fprintf(stderr,
-						"driver: %s login %u failed: start=%d open=%d "
-						"close=%d end=%d\n",
-						st->label, it, s.rc_start, s.rc_open, s.rc_close,
-						s.rc_end);
+						"driver: %s login %u failed: start=%d setcred=%d "
+						"open=%d child_setcred=%d close=%d end=%d\n",
+						st->label, it, s.rc_start, s.rc_cred, s.rc_open,
+						s.rc_child_cred, s.rc_close, s.rc_end);
 				continue;
 			}
 			if (s.mnt_ino != host_mnt_ino)
 				st->isolated++;
 			if (s.tmp_dev != host_tmp_dev)
 				st->private_tmp++;
+			if (st->check == CHECK_USERNS) {
+				const struct userns_probe *u = &s.uns;
+
+				if (u->ok && u->user_ino && u->user_ino != u->parent_user_ino &&
+					u->uid == (uint32_t)st->uid && u->gid == st->gid &&
+					u->cap_ok)
+					st->userns_in++;
+				else if (st->userns_bad++ < 5)
+					fprintf(stderr,
+						"driver: %s login %u: the child is not where it "
+						"should be: user ns %" PRIu64 " (parent %" PRIu64
+						"), uid %u gid %u, CapEff %" PRIx64
+						", caps all zero %u, uid_map %s\n",
+						st->label, it, u->user_ino, u->parent_user_ino,
+						u->uid, u->gid, u->cap_eff, u->cap_ok, u->uid_map);
+				if (!st->uid_map[0])
+					memcpy(st->uid_map, u->uid_map, sizeof(st->uid_map));
+				st->child_cred[st->n] = s.t_child_cred;
+			}
 			if (st->check == CHECK_JOIN) {
 				if (!st->join_ino)
 					st->join_ino = s.mnt_ino;
@@ -486,6 +663,7 @@ static int cmd_run(int argc, char **argv)
 		sort(st->close, st->n);
 		sort(st->load, st->n);
 		sort(st->wall, st->n);
+		sort(st->child_cred, st->n);
 		printf("RESULT stack=%s service=%s user=%s n=%zu fails=%u p50=%.1f p90=%.1f "
 		       "p99=%.1f mean=%.1f open_p50=%.1f close_p50=%.1f load_p50=%.1f "
 		       "wall_p50=%.1f "
@@ -496,10 +674,17 @@ static int cmd_run(int argc, char **argv)
 			pct(st->open, st->n, 50), pct(st->close, st->n, 50),
 			pct(st->load, st->n, 50), pct(st->wall, st->n, 50), st->isolated,
 			st->private_tmp);
-		if (st->check == CHECK_CREATE)
-			printf(" check=create set_present_before=%u set_left_after=%u "
+		if (st->check == CHECK_CREATE || st->check == CHECK_USERNS)
+			printf(" check=%s set_present_before=%u set_left_after=%u "
 			       "teardown_max_us=%.0f",
-				st->set_present, st->set_left, (double)st->teardown_max / 1e3);
+				st->check == CHECK_USERNS ? "userns" : "create", st->set_present,
+				st->set_left, (double)st->teardown_max / 1e3);
+		if (st->check == CHECK_USERNS)
+			printf(" userns_in=%u userns_bad=%u child_setcred_p50=%.1f uid=%u gid=%u "
+			       "uid_map=%s",
+				st->userns_in, st->userns_bad, pct(st->child_cred, st->n, 50),
+				(unsigned)st->uid, (unsigned)st->gid,
+				st->uid_map[0] ? st->uid_map : "-");
 		if (st->check == CHECK_JOIN)
 			printf(" check=join join_mnt=%" PRIu64 " join_other=%u", st->join_ino,
 				st->join_other);
@@ -550,7 +735,7 @@ static int cmd_burst(const char *service, unsigned k, unsigned rounds, bool hold
 				if (hold)
 					close(rel[1]);
 				child_login(service, users[i % (unsigned)n_users], i, out[1],
-					start[0], hold ? rel[0] : -1);
+					start[0], hold ? rel[0] : -1, false);
 			}
 		}
 		close(out[1]);
@@ -658,7 +843,7 @@ static int cmd_hold(const char *service, int n_users, char **users)
 			close(rel[1]);
 			signal(SIGTERM, SIG_DFL);
 			signal(SIGINT, SIG_IGN);
-			child_login(service, users[i], (uint32_t)i, out[1], -1, rel[0]);
+			child_login(service, users[i], (uint32_t)i, out[1], -1, rel[0], false);
 		}
 		close(out[1]);
 		ok = read_sample(out[0], &s) && s.phase == 1 && s.rc_start == PAM_SUCCESS &&
@@ -700,7 +885,7 @@ static int cmd_hold(const char *service, int n_users, char **users)
 static _Noreturn void usage(void)
 {
 	fputs("usage: driver [-c CONFDIR] [-n N] [-W WARMUP] [-p PAUSE_US] [-o RAW.tsv]\n"
-	      "              run LABEL:SERVICE:USER[:create|:join]...\n"
+	      "              run LABEL:SERVICE:USER[:create|:join|:userns]...\n"
 	      "       driver [-c CONFDIR] burst -s SERVICE -k K [-r ROUNDS] [--hold] [--gone] "
 	      "USER...\n"
 	      "       driver [-c CONFDIR] hold -s SERVICE USER...\n",

@@ -14,7 +14,24 @@
  *   and reaps it; the namespaces die with it.
  *     "with teardown" is the time from before fork to after the reap.
  *
- *   floor [-n N] [-W WARMUP] [--full]
+ *   floor [-n N] [-W WARMUP] [--full] [--userns]
+ *
+ *   --userns adds, inside "create+join", what a set with a user namespace
+ *   adds for an sshd login: a second child unshare(CLONE_NEWUSER)s, the
+ *   caller writes its uid_map, setgroups and gid_map (one id each) and keeps
+ *   an fd of the namespace, the child is reaped; then the caller forks the
+ *   "session child", which setns()es into that user namespace, takes the
+ *   uid and gid, drops every capability set and exits, and is reaped.
+ *
+ *   floor [-n N] [-W WARMUP] --exec PATH [ARG...]
+ *       The cost of starting a program as the module starts its helper:
+ *       vfork (CLONE_VM|CLONE_VFORK, as the module does), execve(PATH, ARG...),
+ *       the program's run to its exit, and the reap. With the helper and no
+ *       argument, that is its exec, dynamic linking and usage message; with
+ *       this binary and --noop, a glibc program that does nothing.
+ *
+ *   floor --noop
+ *       Exits at once (the target for --exec).
  *
  *   floor --rss
  *       The memory of the smallest idle process this binary can make: a
@@ -37,7 +54,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -45,6 +64,8 @@
 #include <unistd.h>
 
 #define NS_FLAGS (CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS)
+/* Any id will do for the floor: it need not be an account. */
+#define USERNS_ID 61234
 
 static uint64_t now_ns(void)
 {
@@ -98,6 +119,141 @@ static _Noreturn void child(int sync_fd, bool full)
 	while (read(sync_fd, &c, 1) < 0 && errno == EINTR)
 		;
 	_exit(0);
+}
+
+static bool write_proc(pid_t pid, const char *name, const char *text)
+{
+	char path[64];
+	size_t len = strlen(text);
+	int fd;
+	bool ok;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ok = write(fd, text, len) == (ssize_t)len;
+	close(fd);
+	return ok;
+}
+
+/* The set's user namespace and sshd's session child entering it; false on failure. */
+static bool userns_work(void)
+{
+	static const char map[] = "61234 61234 1\n";
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2] = {0};
+	char path[64], b = 1;
+	int sv[2], ns_fd = -1, status;
+	bool ok = false;
+	pid_t pid, s;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return false;
+	pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return false;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		if (unshare(CLONE_NEWUSER) < 0 || write(sv[1], &b, 1) != 1)
+			_exit(1);
+		while (read(sv[1], &b, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(sv[1]);
+	if (read(sv[0], &b, 1) == 1 && write_proc(pid, "uid_map", map) &&
+		write_proc(pid, "setgroups", "deny") && write_proc(pid, "gid_map", map)) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+		ns_fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	close(sv[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (ns_fd < 0)
+		return false;
+
+	s = fork();
+	if (s == 0) {
+		if (setns(ns_fd, CLONE_NEWUSER) < 0 ||
+			setresgid(USERNS_ID, USERNS_ID, USERNS_ID) < 0 ||
+			setresuid(USERNS_ID, USERNS_ID, USERNS_ID) < 0)
+			_exit(1);
+		for (int cap = 0; cap <= 63; cap++)
+			if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+				_exit(1);
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 ||
+			syscall(SYS_capset, &hdr, data) < 0)
+			_exit(1);
+		_exit(getuid() == USERNS_ID ? 0 : 1);
+	}
+	if (s > 0) {
+		while (waitpid(s, &status, 0) < 0 && errno == EINTR)
+			;
+		ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	}
+	close(ns_fd);
+	return ok;
+}
+
+/* The child of vfork only execs or _exits, in this frame. */
+static __attribute__((noinline)) pid_t spawn(char **argv)
+{
+	pid_t pid = vfork();
+
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* vfork + execve + exit + reap, n times; stdout and stderr of the program to /dev/null. */
+static int exec_cost(unsigned n, unsigned warmup, char **argv)
+{
+	uint64_t *t = calloc(n, sizeof(*t));
+	size_t got = 0;
+	unsigned fails = 0;
+	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	if (!t || devnull < 0)
+		return 2;
+	fflush(NULL);
+	for (unsigned it = 0; it < warmup + n; it++) {
+		int status = -1, out = dup(STDOUT_FILENO), err = dup(STDERR_FILENO);
+		uint64_t t0;
+		pid_t pid;
+
+		/* The child of vfork may only execve or _exit: redirect here, in the parent. */
+		if (out < 0 || err < 0 || dup2(devnull, STDOUT_FILENO) < 0 ||
+			dup2(devnull, STDERR_FILENO) < 0)
+			return 2;
+		t0 = now_ns();
+		pid = spawn(argv);
+		if (pid > 0)
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+		if (it >= warmup)
+			t[got] = now_ns() - t0;
+		dup2(out, STDOUT_FILENO);
+		dup2(err, STDERR_FILENO);
+		close(out);
+		close(err);
+		if (it < warmup)
+			continue;
+		if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) == 127) {
+			fails++;
+			continue;
+		}
+		got++;
+	}
+	qsort(t, got, sizeof(*t), cmp_u64);
+	printf("RESULT exec path=%s n=%zu fails=%u p50=%.1f p90=%.1f p99=%.1f\n", argv[0], got,
+		fails, pct(t, got, 50), pct(t, got, 90), pct(t, got, 99));
+	return fails ? 1 : 0;
 }
 
 /* Sum the fields named in want (kB) from one /proc file. */
@@ -157,16 +313,19 @@ int main(int argc, char **argv)
 		{"iterations", required_argument, NULL, 'n'},
 		{"warmup", required_argument, NULL, 'W'},
 		{"full", no_argument, NULL, 'f'},
+		{"userns", no_argument, NULL, 'U'},
 		{"rss", no_argument, NULL, 'R'},
+		{"exec", no_argument, NULL, 'E'},
+		{"noop", no_argument, NULL, 'N'},
 		{},
 	};
 	unsigned n = 500, warmup = 20, fails = 0;
-	bool full = false;
+	bool full = false, userns = false, exec = false;
 	uint64_t *create, *whole;
 	size_t got = 0;
 	int self_mnt, self_ipc, self_uts, c;
 
-	while ((c = getopt_long(argc, argv, "n:W:f", opts, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "+n:W:f", opts, NULL)) >= 0) {
 		switch (c) {
 		case 'n':
 			n = (unsigned)strtoul(optarg, NULL, 10);
@@ -177,15 +336,33 @@ int main(int argc, char **argv)
 		case 'f':
 			full = true;
 			break;
+		case 'U':
+			userns = true;
+			break;
 		case 'R':
 			return idle_rss();
+		case 'N':
+			return 0;
+		case 'E':
+			exec = true;
+			break;
 		default:
-			fputs("usage: floor [-n N] [-W WARMUP] [--full] | floor --rss\n", stderr);
+			fputs("usage: floor [-n N] [-W WARMUP] [--full] [--userns]\n"
+			      "       floor [-n N] [-W WARMUP] --exec PATH [ARG...]\n"
+			      "       floor --rss | --noop\n",
+				stderr);
 			return 2;
 		}
 	}
 	if (n == 0)
 		n = 1;
+	if (exec) {
+		if (optind >= argc) {
+			fputs("floor: --exec needs a PATH\n", stderr);
+			return 2;
+		}
+		return exec_cost(n, warmup, argv + optind);
+	}
 	create = calloc(n, sizeof(*create));
 	whole = calloc(n, sizeof(*whole));
 	if (!create || !whole)
@@ -227,6 +404,8 @@ int main(int argc, char **argv)
 		pidfd = ok ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
 		if (pidfd < 0 || setns(pidfd, NS_FLAGS) < 0)
 			ok = false;
+		if (ok && userns && !userns_work())
+			ok = false;
 		t1 = now_ns();
 		if (ok && (setns(self_mnt, CLONE_NEWNS) < 0 || setns(self_ipc, CLONE_NEWIPC) < 0 ||
 				  setns(self_uts, CLONE_NEWUTS) < 0)) {
@@ -255,9 +434,9 @@ int main(int argc, char **argv)
 
 	qsort(create, got, sizeof(*create), cmp_u64);
 	qsort(whole, got, sizeof(*whole), cmp_u64);
-	printf("RESULT floor full=%d n=%zu fails=%u p50=%.1f p90=%.1f p99=%.1f "
+	printf("RESULT floor full=%d userns=%d n=%zu fails=%u p50=%.1f p90=%.1f p99=%.1f "
 	       "teardown_p50=%.1f teardown_p99=%.1f\n",
-		full, got, fails, pct(create, got, 50), pct(create, got, 90), pct(create, got, 99),
-		pct(whole, got, 50), pct(whole, got, 99));
+		full, userns, got, fails, pct(create, got, 50), pct(create, got, 90),
+		pct(create, got, 99), pct(whole, got, 50), pct(whole, got, 99));
 	return fails ? 1 : 0;
 }
