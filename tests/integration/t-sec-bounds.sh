@@ -18,21 +18,8 @@ require_built
 
 user_add pamns-sec-bd
 uid=$(id -u pamns-sec-bd)
-policy <<EOF
-[default]
-isolate    = yes
-namespaces = mount ipc uts
-tmp        = tmpfs
-tmp_size   = 8M
-share      = session
-EOF
-policy "$PNS_T/user.conf" <<EOF
-[default]
-isolate    = yes
-namespaces = mount ipc uts
-tmp        = tmpfs
-tmp_size   = 8M
-EOF
+sec_std_policy "" session
+sec_std_policy "$PNS_T/user.conf"
 policy "$PNS_T/small.conf" <<EOF
 [default]
 isolate    = yes

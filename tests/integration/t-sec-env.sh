@@ -23,13 +23,7 @@ require_built
 
 user_add pamns-sec-env
 uid=$(id -u pamns-sec-env)
-policy <<EOF
-[default]
-isolate    = yes
-namespaces = mount ipc uts
-tmp        = tmpfs
-tmp_size   = 8M
-EOF
+sec_std_policy ""
 
 mkdir -m 0700 "$PNS_T/rec"
 sec_cc rec-helper rec-helper.c "-DREAL_HELPER=\"$PNS_HELPER\"" "-DREC_DIR=\"$PNS_T/rec\""

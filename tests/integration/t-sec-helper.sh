@@ -16,13 +16,7 @@ require_built
 
 user_add pamns-sec-fault
 uid=$(id -u pamns-sec-fault)
-policy <<EOF
-[default]
-isolate    = yes
-namespaces = mount ipc uts
-tmp        = tmpfs
-tmp_size   = 8M
-EOF
+sec_std_policy ""
 
 fake_dir=$PNS_T/fake
 mkdir -m 0700 "$fake_dir"
@@ -116,14 +110,7 @@ done
 # the host cannot take; but execve() resets the exit signal to SIGCHLD
 # (the kernel's de_thread), so the host's handler is told of the helper's
 # exit and can reap it before the module's waitid(P_PIDFD).
-policy "$PNS_T/session.conf" <<EOF
-[default]
-isolate    = yes
-namespaces = mount ipc uts
-tmp        = tmpfs
-tmp_size   = 8M
-share      = session
-EOF
+sec_std_policy "$PNS_T/session.conf" session
 sec_stack real "config=$PNS_T/session.conf helper=$PNS_HELPER debug"
 for kind in plain wall; do
 	out=$(timeout 120 "$PNS_T/bin/reaper-host" "$PNS_T/pam.d" real pamns-sec-fault "$kind" 20 2>&1)

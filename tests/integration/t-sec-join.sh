@@ -20,13 +20,7 @@ require_built
 user_add pamns-sec-ja
 user_add pamns-sec-jb
 ua=$(id -u pamns-sec-ja)
-policy <<EOF
-[default]
-isolate    = yes
-namespaces = mount ipc uts
-tmp        = tmpfs
-tmp_size   = 8M
-EOF
+sec_std_policy ""
 probe=$(sec_probe)
 sec_stack user "config=$PNS_CONF helper=$PNS_HELPER debug"
 

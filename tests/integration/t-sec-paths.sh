@@ -32,21 +32,8 @@ user_add pamns-sec-pa
 user_add pamns-sec-pb
 ua=$(id -u pamns-sec-pa)
 ub=$(id -u pamns-sec-pb)
-policy <<EOF
-[default]
-isolate    = yes
-namespaces = mount ipc uts
-tmp        = tmpfs
-tmp_size   = 8M
-EOF
-policy "$PNS_T/session.conf" <<EOF
-[default]
-isolate    = yes
-namespaces = mount ipc uts
-tmp        = tmpfs
-tmp_size   = 8M
-share      = session
-EOF
+sec_std_policy ""
+sec_std_policy "$PNS_T/session.conf" session
 policy "$PNS_T/dir.conf" <<EOF
 [default]
 isolate    = yes

@@ -20,21 +20,8 @@ user_add pamns-sec-ma
 user_add pamns-sec-mb
 ua=$(id -u pamns-sec-ma)
 ub=$(id -u pamns-sec-mb)
-policy <<EOF
-[default]
-isolate    = yes
-namespaces = mount ipc uts
-tmp        = tmpfs
-tmp_size   = 8M
-EOF
-policy "$PNS_T/session.conf" <<EOF
-[default]
-isolate    = yes
-namespaces = mount ipc uts
-tmp        = tmpfs
-tmp_size   = 8M
-share      = session
-EOF
+sec_std_policy ""
+sec_std_policy "$PNS_T/session.conf" session
 sec_stack user "config=$PNS_CONF helper=$PNS_HELPER debug"
 sec_stack session "config=$PNS_T/session.conf helper=$PNS_HELPER debug"
 

@@ -7,6 +7,17 @@
 SEC_SRC=$PNS_SRCDIR/tests/integration/sec
 SEC_CFLAGS=(-std=gnu11 -O1 -Wall -D_GNU_SOURCE)
 
+# sec_std_policy FILE [session]: the suite's standard policy into FILE ("" for
+# $PNS_CONF): everyone isolated in mount, ipc and uts with an 8M tmpfs /tmp,
+# share = session with "session".
+sec_std_policy() {
+	{
+		printf '[default]\nisolate    = yes\nnamespaces = mount ipc uts\n'
+		printf 'tmp        = tmpfs\ntmp_size   = 8M\n'
+		[ "${2:-}" = session ] && printf 'share      = session\n'
+	} | policy "${1:-}"
+}
+
 # sec_cc NAME SOURCE [CC ARGS...]: build sec/SOURCE into $PNS_T/bin/NAME.
 sec_cc() {
 	local name=$1 src=$2
