@@ -16,8 +16,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
-#include <cap-ng.h>
+#include <linux/capability.h>
 
 #include "common/client.h"
 #include "common/fdutil.h"
@@ -424,10 +425,19 @@ static void accept_all(struct anchor *a)
  */
 static int drop_privileges(void)
 {
-	capng_clear(CAPNG_SELECT_CAPS);
-	if (capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_SYS_PTRACE, CAP_KILL,
-		    -1) < 0 ||
-		capng_apply(CAPNG_SELECT_CAPS) < 0) {
+	const uint32_t keep = (1u << CAP_SYS_PTRACE) | (1u << CAP_KILL);
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {{0}};
+
+	/* The raw system call (the helper links no libcap-ng): effective and
+	 * permitted become exactly these two, inheritable empty; then read back. */
+	d[0].effective = d[0].permitted = keep;
+	if (syscall(SYS_capset, &h, d) < 0)
+		return negative_errno();
+	memset(d, 0xff, sizeof(d));
+	if (syscall(SYS_capget, &h, d) < 0 || d[0].effective != keep || d[0].permitted != keep ||
+		d[0].inheritable != 0 || d[1].effective != 0 || d[1].permitted != 0 ||
+		d[1].inheritable != 0) {
 		errno = EPERM;
 		return -EPERM;
 	}

@@ -20,6 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -71,10 +72,10 @@ static void close_all_but(const int *keep, size_t n)
 	/* keep[] is sorted by the caller, all >= 3. */
 	for (size_t i = 0; i < n; i++) {
 		if ((unsigned)keep[i] > next)
-			(void)close_range(next, (unsigned)keep[i] - 1, 0);
+			(void)syscall(SYS_close_range, next, (unsigned)keep[i] - 1, 0);
 		next = (unsigned)keep[i] + 1;
 	}
-	(void)close_range(next, ~0u, 0);
+	(void)syscall(SYS_close_range, next, ~0u, 0);
 }
 
 static int cmp_int(const void *a, const void *b)
