@@ -291,49 +291,89 @@ int pns_session_join_existing(const struct pns_plan *plan, uint64_t timeout_usec
 	return 0;
 }
 
+/* PIDFD_GET_*_NAMESPACE (linux/pidfd.h, Linux 6.11): an nsfs descriptor
+ * for a namespace of the process a pidfd refers to. */
+#define PNS_PIDFS_IOCTL_MAGIC 0xFF
+#define PNS_PIDFD_GET_IPC_NAMESPACE _IO(PNS_PIDFS_IOCTL_MAGIC, 2)
+#define PNS_PIDFD_GET_MNT_NAMESPACE _IO(PNS_PIDFS_IOCTL_MAGIC, 3)
+#define PNS_PIDFD_GET_UTS_NAMESPACE _IO(PNS_PIDFS_IOCTL_MAGIC, 10)
+
+static const struct {
+	unsigned bit;
+	int flag;
+	int index;
+	const char *name;
+	unsigned long pidfd_ioctl;
+} ns_kinds[] = {
+	{PNS_NS_MOUNT, CLONE_NEWNS, PNS_NSI_MNT, "mnt", PNS_PIDFD_GET_MNT_NAMESPACE},
+	{PNS_NS_IPC, CLONE_NEWIPC, PNS_NSI_IPC, "ipc", PNS_PIDFD_GET_IPC_NAMESPACE},
+	{PNS_NS_UTS, CLONE_NEWUTS, PNS_NSI_UTS, "uts", PNS_PIDFD_GET_UTS_NAMESPACE},
+};
+
+/*
+ * Before joining: are the anchor's namespaces the ones its reply names?
+ * 1 yes, -ESTALE no, 0 this kernel cannot tell through a pidfd (before
+ * 6.11: ENOTTY or EINVAL), other errors as they come.
+ */
+static int check_anchor_namespaces(int anchor_pidfd, int flags, const struct pns_reply *reply)
+{
+	for (size_t i = 0; i < ELEMENTSOF(ns_kinds); i++) {
+		_cleanup_close_ int fd = -1;
+		struct stat st;
+
+		if (!(flags & ns_kinds[i].flag))
+			continue;
+		fd = ioctl(anchor_pidfd, ns_kinds[i].pidfd_ioctl, 0);
+		if (fd < 0)
+			return errno == ENOTTY || errno == EINVAL ? 0 : negative_errno();
+		if (fstat(fd, &st) < 0)
+			return negative_errno();
+		if ((uint64_t)st.st_ino != reply->ns_ino[ns_kinds[i].index])
+			return -ESTALE;
+	}
+	return 1;
+}
+
 int pns_session_join(int anchor_pidfd, unsigned namespaces, const struct pns_reply *reply)
 {
-	static const struct {
-		unsigned bit;
-		int flag;
-		int index;
-		const char *name;
-	} kinds[] = {
-		{PNS_NS_MOUNT, CLONE_NEWNS, PNS_NSI_MNT, "mnt"},
-		{PNS_NS_IPC, CLONE_NEWIPC, PNS_NSI_IPC, "ipc"},
-		{PNS_NS_UTS, CLONE_NEWUTS, PNS_NSI_UTS, "uts"},
-	};
 	_cleanup_close_ int old_mnt = -1, old_ipc = -1, old_uts = -1;
 	int flags = 0, r;
 
-	for (size_t i = 0; i < ELEMENTSOF(kinds); i++)
-		if (namespaces & kinds[i].bit) {
-			if (reply->ns_ino[kinds[i].index] == 0)
+	for (size_t i = 0; i < ELEMENTSOF(ns_kinds); i++)
+		if (namespaces & ns_kinds[i].bit) {
+			if (reply->ns_ino[ns_kinds[i].index] == 0)
 				return -EBADMSG;
-			flags |= kinds[i].flag;
+			flags |= ns_kinds[i].flag;
 		}
 	if (flags == 0)
 		return -EINVAL;
 
-	/* To go back if the kernel puts us somewhere unexpected; opened
-	 * before setns(CLONE_NEWNS) changes what /proc paths mean. */
+	/* With a pidfd, setns() is all or nothing: on failure nothing changed.
+	 * The anchor never changes its namespaces, so what was checked before
+	 * is what we join. */
+	r = check_anchor_namespaces(anchor_pidfd, flags, reply);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		return setns(anchor_pidfd, flags) < 0 ? negative_errno() : 0;
+
+	/* An older kernel: check after joining, and to go back if the kernel
+	 * put us somewhere unexpected, open where we are now, before
+	 * setns(CLONE_NEWNS) changes what /proc paths mean. */
 	old_mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 	old_ipc = open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC);
 	old_uts = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
 	if (old_mnt < 0 || old_ipc < 0 || old_uts < 0)
 		return negative_errno();
-
-	/* With a pidfd, setns() is all or nothing: on failure nothing changed. */
 	if (setns(anchor_pidfd, flags) < 0)
 		return negative_errno();
-
-	for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
+	for (size_t i = 0; i < ELEMENTSOF(ns_kinds); i++) {
 		uint64_t ino;
 
-		if (!(flags & kinds[i].flag))
+		if (!(flags & ns_kinds[i].flag))
 			continue;
-		r = pns_ns_inode(kinds[i].name, &ino);
-		if (r < 0 || ino != reply->ns_ino[kinds[i].index]) {
+		r = pns_ns_inode(ns_kinds[i].name, &ino);
+		if (r < 0 || ino != reply->ns_ino[ns_kinds[i].index]) {
 			(void)setns(old_mnt, CLONE_NEWNS);
 			(void)setns(old_ipc, CLONE_NEWIPC);
 			(void)setns(old_uts, CLONE_NEWUTS);
