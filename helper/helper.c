@@ -352,8 +352,21 @@ int main(int argc, char *argv[])
 	int fds[1], set_fds[2], r;
 	size_t n_fds = 0, n_set_fds = 0;
 
-	openlog("pam_ns-helper", LOG_PID, LOG_AUTHPRIV);
+	/* pam_ns.so runs us with every signal blocked, and what its caller
+	 * ignores is still ignored (execve() resets only handled signals):
+	 * the default for every signal we or the anchor must answer to, then
+	 * unblock. */
+	static const int dfl[] = {
+		SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGALRM, SIGCHLD, SIGUSR1, SIGUSR2};
+	sigset_t none;
+
+	for (size_t i = 0; i < ELEMENTSOF(dfl); i++)
+		(void)signal(dfl[i], SIG_DFL);
 	(void)signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+
+	openlog("pam_ns-helper", LOG_PID, LOG_AUTHPRIV);
 	umask(0077);
 
 	if (argc != 4 || strcmp(argv[1], "open") != 0 || strcmp(argv[2], "--") != 0 ||
@@ -369,7 +382,10 @@ int main(int argc, char *argv[])
 	}
 	/* Under su the real uid is the invoking user's: make every id root so
 	 * that user cannot signal or ptrace us (catalogue row 15). */
-	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+	/* (The system calls themselves: we have one thread, and musl's
+	 * wrappers would signal every thread to apply them.) */
+	if (syscall(SYS_setgroups, 0, NULL) < 0 || syscall(SYS_setresgid, 0, 0, 0) < 0 ||
+		syscall(SYS_setresuid, 0, 0, 0) < 0) {
 		helper_log(LOG_ERR, "Failed to become fully root: %m");
 		(void)reply_error(-EPERM);
 		return 1;

@@ -8,7 +8,8 @@
 #   shows what the helper got: exactly PATH=/usr/sbin:/usr/bin:/sbin:/bin,
 #   argv "pam_ns-helper open -- UID", no preloaded library, fds 0-2 on
 #   /dev/null and 3 a socket, all ids 0, no supplementary group, no blocked
-#   or ignored signal. The module itself calls no getenv().
+#   or ignored signal once the helper has started (its anchor, after a
+#   caller that ignores nine signals). The module itself calls no getenv().
 # - Hostile user names: real accounts made with useradd --badname (dots,
 #   "..", upper case matched only by [uid:N], 32 bytes) and, through
 #   nss_wrapper, names useradd cannot safely write ("-c",
@@ -63,9 +64,28 @@ check_record() {
 	check_eq "$tag: helper runs with every uid and gid 0, no groups" \
 		"Uid: 0 0 0 0|Gid: 0 0 0 0|Groups:" \
 		"$(grep -E '^status (Uid|Gid|Groups):' <<<"$rec" | sed 's/^status //; s/[[:space:]]\+/ /g; s/ $//' | paste -sd'|')" "$rec"
-	check_eq "$tag: no signal blocked or ignored in the helper" \
-		"SigBlk: 0000000000000000|SigIgn: 0000000000000000" \
-		"$(grep -E '^status Sig(Blk|Ign):' <<<"$rec" | sed 's/^status //; s/[[:space:]]\+/ /g; s/ $//' | paste -sd'|')" "$rec"
+	# The module execs the helper with every signal blocked (none of its
+	# caller's handlers may run in between), and what the caller ignores
+	# (sshd: SIGPIPE) is still ignored; the helper resets both itself (the
+	# hostile-helper case below).
+	check_ne "$tag: the helper is started with signals blocked" "SigBlk: 0000000000000000" \
+		"$(grep -E '^status SigBlk:' <<<"$rec" | sed 's/^status //; s/[[:space:]]\+/ /g; s/ $//')" "$rec"
+}
+
+# anchor_signals UID: SigBlk and SigIgn of the anchor of the uid's set (the
+# pam_ns-anchor process with a descriptor on its state directory).
+anchor_signals() {
+	local p f
+	for p in /proc/[0-9]*; do
+		[ "$(cat "$p/comm" 2>/dev/null)" = pam_ns-anchor ] || continue
+		for f in "$p"/fd/*; do
+			if [ "$(readlink "$f" 2>/dev/null)" = "$PNS_RUN_DIR/$1" ]; then
+				grep -E '^Sig(Blk|Ign):' "$p/status" | sed 's/[[:space:]]\+/ /g; s/ $//' | paste -sd'|'
+				return 0
+			fi
+		done
+	done
+	echo "no anchor for uid $1"
 }
 
 hostile_env=(TMPDIR=/etc "LD_PRELOAD=$PNS_T/lib/libsecmark.so" "SECMARK_LOG=$secmark_log"
@@ -119,6 +139,22 @@ check_eq "ssh AcceptEnv: the client's TMPDIR reached the session (the plant took
 check_eq "ssh AcceptEnv: the client's GCONV_PATH reached the session" /tmp/gconv "$(kv gconv "$out")" "$out"
 check_ne "ssh AcceptEnv: the session is isolated" "$(host_ns mnt)" "$(kv mnt "$out")" "$out"
 check_record "ssh AcceptEnv" "$(last_record)" "$uid"
+wait_set_gone "$uid"
+
+# --- a caller that leaves signals ignored -------------------------------------------
+# The helper resets what it and its anchor answer to, whatever it inherits:
+# this recording helper execs the real one with nine signals ignored.
+sec_cc hostile-helper rec-helper.c "-DREAL_HELPER=\"$PNS_HELPER\"" "-DREC_DIR=\"$PNS_T/rec\"" \
+	-DREC_HOSTILE_SIGNALS=1
+sed -i "s|helper=$PNS_T/bin/rec-helper|helper=$PNS_T/bin/hostile-helper|" "$PNS_T/sshd.stack"
+if ssh_hold sig pamns-sec-env; then
+	check_eq "ignored signals before the helper: its anchor has none blocked, only SIGPIPE ignored" \
+		"SigBlk: 0000000000000000|SigIgn: 0000000000001000" "$(anchor_signals "$uid")"
+else
+	fail "ignored signals before the helper: the session opens" "$(cat "${HOLD_OUT[sig]}")"
+fi
+ssh_release sig
+rm -f "$PNS_T"/rec/rec.*
 wait_set_gone "$uid"
 
 # --- hostile names: real accounts -------------------------------------------------

@@ -9,6 +9,10 @@
  *   -DREAL_HELPER='"/path/pam_ns-helper"' -DREC_DIR='"/root-only/dir"'
  *   [-DREC_PAUSE_MS=N]   sleep N ms before the exec, after writing the
  *                        record, so the test can try to signal this pid
+ *   [-DREC_HOSTILE_SIGNALS=1]  exec the real helper with the signals it
+ *                        must answer to ignored (and every signal still
+ *                        blocked, as the module starts it): its anchor
+ *                        must show none blocked and only SIGPIPE ignored.
  *   [-DREC_WAIT=1]       run the real helper as a child instead of exec'ing
  *                        it, and append "helper_exit=N" (or
  *                        "helper_signal=N") to the record when it ends: a
@@ -37,6 +41,9 @@
 
 #ifndef REC_PAUSE_MS
 #define REC_PAUSE_MS 0
+#endif
+#ifndef REC_HOSTILE_SIGNALS
+#define REC_HOSTILE_SIGNALS 0
 #endif
 #ifndef REC_WAIT
 #define REC_WAIT 0
@@ -183,6 +190,13 @@ int main(int argc, char **argv)
 		if (WIFEXITED(st))
 			return WEXITSTATUS(st);
 		return 128 + WTERMSIG(st);
+	}
+	if (REC_HOSTILE_SIGNALS) {
+		static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGALRM, SIGCHLD,
+			SIGUSR1, SIGUSR2, SIGPIPE };
+
+		for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+			signal(sigs[i], SIG_IGN);
 	}
 	execv(REAL_HELPER, argv);
 	return 127;
