@@ -71,22 +71,14 @@ int pns_open_state_dir(uint32_t uid, bool create, int *ret_run_fd)
 	return TAKE_FD(fd);
 }
 
-int pns_anchor_join(int dir_fd, const char *name, const struct pns_plan *plan, int caller_pidfd,
-	uint64_t deadline, struct pns_reply *ret, int fds[2], size_t *ret_n_fds)
+int pns_recv_anchor_reply(int fd, const struct pns_plan *plan, const char *name, uint64_t deadline,
+	struct pns_reply *ret, int fds[2], size_t *ret_n_fds)
 {
-	struct pns_msg m = {.type = PNS_MSG_OPEN};
-	_cleanup_close_ int fd = -1;
+	struct pns_msg m;
 	size_t want = (plan->namespaces & PNS_NS_USER) ? 2 : 1, n_fds = 0;
 	int got[2], r;
 
 	memset(ret, 0, sizeof(*ret));
-	fd = pns_connect_at(dir_fd, name);
-	if (fd < 0)
-		return fd;
-	m.open = *plan;
-	r = pns_send_msg(fd, &m, &caller_pidfd, 1);
-	if (r < 0)
-		return r;
 	r = pns_recv_msg(fd, &m, got, 2, &n_fds, deadline);
 	if (r < 0)
 		return r;
@@ -115,4 +107,22 @@ int pns_anchor_join(int dir_fd, const char *name, const struct pns_plan *plan, i
 	memcpy(fds, got, sizeof(int) * want);
 	*ret_n_fds = want;
 	return 0;
+}
+
+int pns_anchor_join(int dir_fd, const char *name, const struct pns_plan *plan, int caller_pidfd,
+	uint64_t deadline, struct pns_reply *ret, int fds[2], size_t *ret_n_fds)
+{
+	struct pns_msg m = {.type = PNS_MSG_OPEN};
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	fd = pns_connect_at(dir_fd, name);
+	if (fd < 0)
+		return fd;
+	m.open = *plan;
+	r = pns_send_msg(fd, &m, &caller_pidfd, 1);
+	if (r < 0)
+		return r;
+	return pns_recv_anchor_reply(fd, plan, name, deadline, ret, fds, ret_n_fds);
 }

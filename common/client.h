@@ -28,6 +28,14 @@ int pns_recv_msg(int fd, struct pns_msg *ret, int *fds, size_t max_fds, size_t *
 int pns_open_state_dir(uint32_t uid, bool create, int *ret_run_fd) _warn_unused_result_;
 
 /*
+ * Read an anchor's answer to a session request for plan on fd (the set is
+ * called name in messages): what pns_anchor_join() returns, for a
+ * request already sent or, for a new set, the anchor's first reply.
+ */
+int pns_recv_anchor_reply(int fd, const struct pns_plan *plan, const char *name, uint64_t deadline,
+	struct pns_reply *ret, int fds[2], size_t *ret_n_fds) _warn_unused_result_;
+
+/*
  * Ask the anchor listening on dir_fd/name to add a session for plan, with
  * the caller's pidfd. On success: the reply, fds[0] the anchor's pidfd and,
  * when the plan has a user namespace, fds[1] the set's user namespace

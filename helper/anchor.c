@@ -469,8 +469,27 @@ static int init_inodes(struct anchor *a)
 	return 0;
 }
 
+/* Before the loop: the set's first session is the caller's that made it. */
+static void first_session(struct anchor *a, int caller_pidfd, int sync_fd)
+{
+	struct pns_msg m = {.type = PNS_MSG_REPLY};
+	int fds[2] = {a->self_pidfd, a->userns_fd};
+
+	m.reply.session_id = ++a->next_id;
+	m.reply.created = true;
+	memcpy(m.reply.ns_ino, a->ns_ino, sizeof(a->ns_ino));
+	pns_strlcpy(m.reply.set_name, a->name, sizeof(m.reply.set_name));
+	/* The helper kills us and removes the socket if this does not arrive. */
+	if (pns_send_msg(sync_fd, &m, fds, a->userns_fd >= 0 ? 2 : 1) < 0)
+		_exit(1);
+	a->sessions[0].id = m.reply.session_id;
+	a->sessions[0].pidfd = caller_pidfd;
+	a->n_sessions = 1;
+	a->joined = true;
+}
+
 void anchor_run(int run_fd, int dir_fd, const char *name, int listen_fd, int userns_fd,
-	const struct pns_plan *plan)
+	const struct pns_plan *plan, int caller_pidfd, int sync_fd)
 {
 	static struct anchor a; /* too large for the stack of a small process */
 	struct pollfd pfd[PNS_MAX_SESSIONS_PER_SET + 2];
@@ -492,8 +511,10 @@ void anchor_run(int run_fd, int dir_fd, const char *name, int listen_fd, int use
 	a.self_pidfd = pns_pidfd_open(getpid());
 	if (a.proc_fd < 0 || a.self_pidfd < 0 || init_inodes(&a) < 0 || drop_privileges() < 0) {
 		helper_log(LOG_ERR, "Failed to start the anchor of uid %u: %m", plan->uid);
-		teardown_exit(&a);
+		anchor_fail(sync_fd, negative_errno());
 	}
+	first_session(&a, caller_pidfd, sync_fd);
+	close(sync_fd);
 
 	for (;;) {
 		size_t n = 0, first_session;

@@ -84,13 +84,27 @@ static int cmp_int(const void *a, const void *b)
 }
 
 /* Fork the anchor; it builds the set and reports back before we join it. */
-static int spawn_anchor(
-	int run_fd, int dir_fd, const char *name, const struct pns_plan *plan, pid_t *ret_pid)
+void anchor_fail(int sync_fd, int error)
 {
-	int sync[2];
+	struct pns_msg m = {.type = PNS_MSG_REPLY};
+
+	m.reply.error = error;
+	pns_strlcpy(m.reply.message, last_error[0] ? last_error : strerror(-error),
+		sizeof(m.reply.message));
+	(void)pns_send_msg(sync_fd, &m, NULL, 0);
+	_exit(1);
+}
+
+/*
+ * Fork the set's anchor, which builds the set and answers on the sync
+ * socket as a join would, with the caller's session already in the set:
+ * no round trip through the set's socket for the login that made it.
+ */
+static int spawn_anchor(int run_fd, int dir_fd, const char *name, const struct pns_plan *plan,
+	int caller_pidfd, struct pns_reply *ret, int fds[2], size_t *ret_n_fds)
+{
+	int sync[2], r;
 	pid_t parent = getpid(), pid;
-	int32_t status;
-	ssize_t n;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0)
 		return negative_errno();
@@ -101,12 +115,11 @@ static int spawn_anchor(
 	}
 	if (pid == 0) {
 		int lfd, userns_fd = -1;
-
-		int keep[3] = {run_fd, dir_fd, sync[1]};
+		int keep[4] = {run_fd, dir_fd, sync[1], caller_pidfd};
 
 		close(sync[0]);
-		qsort(keep, 3, sizeof(int), cmp_int);
-		close_all_but(keep, 3);
+		qsort(keep, ELEMENTSOF(keep), sizeof(int), cmp_int);
+		close_all_but(keep, ELEMENTSOF(keep));
 		/* Until the set is built, the anchor dies with the helper: a
 		 * helper killed at the module's timeout leaves nothing behind. */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
@@ -114,37 +127,33 @@ static int spawn_anchor(
 		(void)setsid();
 		(void)prctl(PR_SET_NAME, "pam_ns-anchor");
 		lfd = anchor_setup(dir_fd, name, plan);
-		status = lfd < 0 ? lfd : 0;
-		if (lfd >= 0 && (plan->namespaces & PNS_NS_USER)) {
+		if (lfd < 0)
+			anchor_fail(sync[1], lfd);
+		if (plan->namespaces & PNS_NS_USER) {
 			userns_fd = anchor_create_userns(plan);
 			if (userns_fd < 0)
-				status = userns_fd;
+				anchor_fail(sync[1], userns_fd);
 		}
-		if (lfd >= 0 && prctl(PR_SET_PDEATHSIG, 0) < 0)
-			status = negative_errno();
-		(void)send(sync[1], &status, sizeof(status), MSG_NOSIGNAL);
-		if (status < 0)
-			_exit(1);
-		close(sync[1]);
-		anchor_run(run_fd, dir_fd, name, lfd, userns_fd, plan);
+		if (prctl(PR_SET_PDEATHSIG, 0) < 0)
+			anchor_fail(sync[1], negative_errno());
+		anchor_run(run_fd, dir_fd, name, lfd, userns_fd, plan, caller_pidfd, sync[1]);
 	}
 
 	close(sync[1]);
-	if (pns_wait_fd(sync[0], POLLIN, pns_now_usec() + PNS_ANCHOR_REPLY_USEC) < 0)
-		status = -ETIMEDOUT;
-	else {
-		n = recv(sync[0], &status, sizeof(status), MSG_DONTWAIT);
-		if (n != sizeof(status))
-			status = -ECHILD; /* the anchor died while building the set */
-	}
+	r = pns_recv_anchor_reply(
+		sync[0], plan, name, pns_now_usec() + PNS_ANCHOR_REPLY_USEC, ret, fds, ret_n_fds);
 	close(sync[0]);
-	if (status < 0) {
+	if (r == -ECONNRESET)
+		r = -ECHILD; /* the anchor died while building the set */
+	if (r < 0) {
+		/* The anchor's own sentence, for the reply to the module. */
+		if (ret->message[0] && !last_error[0])
+			pns_strlcpy(last_error, ret->message, sizeof(last_error));
 		(void)kill(pid, SIGKILL);
 		(void)waitpid(pid, NULL, 0);
 		(void)unlinkat(dir_fd, name, 0);
-		return status;
+		return r;
 	}
-	*ret_pid = pid;
 	return 0;
 }
 
@@ -249,7 +258,6 @@ static int find_or_create(const struct pns_plan *plan, int caller_pidfd, struct 
 	_cleanup_close_ int run_fd = -1, dir_fd = -1, lock_fd = -1;
 	char name[PNS_SET_NAME_MAX + 1];
 	uint64_t deadline = pns_now_usec() + PNS_LOCK_WAIT_USEC;
-	pid_t anchor = -1;
 	int r;
 
 	for (;;) {
@@ -301,26 +309,10 @@ static int find_or_create(const struct pns_plan *plan, int caller_pidfd, struct 
 		(void)unlinkat(dir_fd, name, 0);
 	}
 
-	r = spawn_anchor(run_fd, dir_fd, name, plan, &anchor);
-	if (r < 0) {
-		if (!helper_last_error()[0]) {
-			errno = -r;
-			helper_log(LOG_ERR, "Failed to create the set of uid %u: %m", plan->uid);
-		}
-		return r;
-	}
-	r = join(dir_fd, name, plan, caller_pidfd, ret, ret_fds, ret_n_fds);
-	if (r < 0) {
-		if (!helper_last_error()[0]) {
-			errno = -r;
-			helper_log(LOG_ERR, "Failed to join the new set of uid %u: %m", plan->uid);
-		}
-		/* Made for this login, which is denied: gone now, not in 30 s. */
-		if (anchor > 0) {
-			(void)kill(anchor, SIGKILL);
-			(void)waitpid(anchor, NULL, 0);
-		}
-		(void)unlinkat(dir_fd, name, 0);
+	r = spawn_anchor(run_fd, dir_fd, name, plan, caller_pidfd, ret, ret_fds, ret_n_fds);
+	if (r < 0 && !helper_last_error()[0]) {
+		errno = -r;
+		helper_log(LOG_ERR, "Failed to create the set of uid %u: %m", plan->uid);
 	}
 	return r;
 }
