@@ -13,13 +13,18 @@
  * calls.
  *
  *   driver [-c CONFDIR] [-n N] [-W WARMUP] [-p PAUSE_US] [-o RAW.tsv] \
- *          run LABEL:SERVICE:USER[:create|:join|:userns]...
+ *          run LABEL:SERVICE:USER[:[create|join|userns][:initgroups]]...
  *       Interleaved timing: every iteration runs one login of every stack,
  *       in an order rotated by one each iteration, so drift hits all alike.
  *       :create  the user's set must not exist before the login and must
  *                be torn down after it (/run/pam_ns/UID/user.sock gone);
  *                the driver waits for that, untimed, and counts failures.
  *       :join    every login must land in the same mount namespace.
+ *       :initgroups  right after pam_open_session, initgroups() for the
+ *                account, timed as part of the open: what sshd's session
+ *                child does next (it inherits the NSS modules its monitor
+ *                loaded, so a group lookup made by a module moves there
+ *                rather than adds); e.g. permit:SVC:USER::initgroups.
  *       :userns  as :create, in the order sshd makes the calls (its monitor,
  *                then the session's child): pam_setcred(ESTABLISH) before
  *                pam_open_session; then a forked child calls
@@ -55,6 +60,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <pwd.h>
@@ -103,6 +109,7 @@ struct sample {
 struct stack {
 	const char *label, *service, *user;
 	enum { CHECK_NONE, CHECK_CREATE, CHECK_JOIN, CHECK_USERNS } check;
+	bool initgroups;
 	uid_t uid;
 	size_t n;
 	uint64_t *total, *open, *close, *load, *wall;
@@ -340,7 +347,7 @@ static bool userns_child(pam_handle_t *h, struct sample *s)
  * opened sample goes out first so the parent can release everyone at once.
  */
 static _Noreturn void child_login(const char *service, const char *user, uint32_t index, int out_fd,
-	int start_fd, int hold_fd, bool sshd)
+	int start_fd, int hold_fd, bool sshd, gid_t initgroups_gid)
 {
 	struct pam_conv pc = {conv, NULL};
 	struct sample s = {.index = index,
@@ -379,6 +386,9 @@ static _Noreturn void child_login(const char *service, const char *user, uint32_
 	}
 	t1b = now_ns();
 	s.rc_open = pam_open_session(h, 0);
+	if (s.rc_open == PAM_SUCCESS && initgroups_gid != (gid_t)-1 &&
+		initgroups(user, initgroups_gid) < 0)
+		s.rc_open = -3;
 	t2 = now_ns();
 	s.t_open = t2 - t1b;
 
@@ -482,10 +492,10 @@ static void sort(uint64_t *v, size_t n)
 
 static void parse_stack(char *spec, struct stack *st)
 {
-	char *f[4] = {0};
+	char *f[5] = {0};
 	size_t n = 0;
 
-	for (char *p = spec; n < 4; n++) {
+	for (char *p = spec; n < 5; n++) {
 		f[n] = p;
 		p = strchr(p, ':');
 		if (!p) {
@@ -495,19 +505,24 @@ static void parse_stack(char *spec, struct stack *st)
 		*p++ = 0;
 	}
 	if (n < 3 || !*f[0] || !*f[1] || !*f[2])
-		die("stack must be LABEL:SERVICE:USER[:create|:join|:userns], got %s", spec);
+		die("stack must be LABEL:SERVICE:USER[:[create|join|userns][:initgroups]], got %s",
+			spec);
 	memset(st, 0, sizeof(*st));
 	st->label = f[0];
 	st->service = f[1];
 	st->user = f[2];
-	if (n == 4 && strcmp(f[3], "create") == 0)
+	if (n >= 4 && strcmp(f[3], "create") == 0)
 		st->check = CHECK_CREATE;
-	else if (n == 4 && strcmp(f[3], "join") == 0)
+	else if (n >= 4 && strcmp(f[3], "join") == 0)
 		st->check = CHECK_JOIN;
-	else if (n == 4 && strcmp(f[3], "userns") == 0)
+	else if (n >= 4 && strcmp(f[3], "userns") == 0)
 		st->check = CHECK_USERNS;
-	else if (n == 4)
+	else if (n >= 4 && *f[3])
 		die("unknown check %s (create, join or userns)", f[3]);
+	if (n == 5 && strcmp(f[4], "initgroups") == 0)
+		st->initgroups = true;
+	else if (n == 5)
+		die("unknown option %s (initgroups)", f[4]);
 	st->uid = lookup_uid(st->user);
 	st->gid = getpwnam(st->user)->pw_gid;
 }
@@ -529,7 +544,8 @@ static bool one_login(struct stack *st, uint32_t index, struct sample *s, uint64
 		die("fork: %m");
 	if (pid == 0) {
 		close(p[0]);
-		child_login(st->service, st->user, index, p[1], -1, -1, st->check == CHECK_USERNS);
+		child_login(st->service, st->user, index, p[1], -1, -1, st->check == CHECK_USERNS,
+			st->initgroups ? st->gid : (gid_t)-1);
 	}
 	close(p[1]);
 	got = read_sample(p[0], s);
@@ -735,7 +751,7 @@ static int cmd_burst(const char *service, unsigned k, unsigned rounds, bool hold
 				if (hold)
 					close(rel[1]);
 				child_login(service, users[i % (unsigned)n_users], i, out[1],
-					start[0], hold ? rel[0] : -1, false);
+					start[0], hold ? rel[0] : -1, false, (gid_t)-1);
 			}
 		}
 		close(out[1]);
@@ -843,7 +859,7 @@ static int cmd_hold(const char *service, int n_users, char **users)
 			close(rel[1]);
 			signal(SIGTERM, SIG_DFL);
 			signal(SIGINT, SIG_IGN);
-			child_login(service, users[i], (uint32_t)i, out[1], -1, rel[0], false);
+			child_login(service, users[i], (uint32_t)i, out[1], -1, rel[0], false, (gid_t)-1);
 		}
 		close(out[1]);
 		ok = read_sample(out[0], &s) && s.phase == 1 && s.rc_start == PAM_SUCCESS &&
