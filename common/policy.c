@@ -114,43 +114,62 @@ _Static_assert(LINE_BYTES_MAX < UINT16_MAX, "lengths within a line are 16 bits")
 _Static_assert(_PNS_KEY_MAX < UINT8_MAX, "entry counts are 8 bits");
 #define INDEX_MAX (UINT32_MAX - 1)
 
+/*
+ * What can be derived is not stored: 28 bytes a section and 12 an entry
+ * (at 44 and 32, a 10,000-section policy faulted in 87 pages more, each
+ * a fresh page for a login). A section's name or number is the end of
+ * its header (after name_offset[kind] bytes), its chunk (see the top of
+ * this file) runs from its header line to the next one in the file
+ * (section_chunk()), and a value is parsed again when resolved.
+ */
 struct section {
 	uint32_t file;
 	uint32_t first_entry;
-	/* 1 + index of the previous section with the same kind and name/id; 0: none. */
+	/* 1 + index of the previous section with the same kind and name; 0: none. */
 	uint32_t next_same;
-	uint32_t id; /* SECTION_UID, SECTION_GID */
 	unsigned line;
-	/* Its chunk (see the top of this file): bytes [chunk_off, chunk_end), up to last_line. */
-	unsigned last_line;
-	uint32_t chunk_off, chunk_end;
-	uint32_t hdr_off; /* the header between the brackets, in the file's buffer */
+	uint32_t line_off; /* where its header line starts in the file's buffer */
+	uint32_t hdr_off;  /* the header between the brackets, in the file's buffer */
 	uint16_t hdr_len;
-	/* SECTION_USER, SECTION_GROUP: the name is the last name_len bytes of the header. */
-	uint16_t name_len;
-	uint8_t kind;	   /* enum section_kind */
-	uint8_t n_entries; /* each key at most once */
-	bool confirmed;	   /* iniparser read it as the scanner did */
+	uint8_t kind : 7;   /* enum section_kind */
+	bool confirmed : 1; /* iniparser read it as the scanner did */
+	uint8_t n_entries;  /* each key at most once */
 };
+_Static_assert(sizeof(struct section) == 28, "a section is 28 bytes");
 
 struct entry {
-	union {
-		uint64_t u;
-		struct pns_size size;
-	} v;
-	uint32_t file;
 	unsigned line;
-	uint32_t val_off; /* the raw value in the file's buffer; a hostname is used as is */
+	uint32_t val_off; /* the raw value in the file's buffer */
 	uint16_t val_len;
 	uint8_t key; /* enum pns_key */
+};
+_Static_assert(sizeof(struct entry) == 12, "an entry is 12 bytes");
+
+/* A parsed value. */
+union value {
+	uint64_t u;
+	struct pns_size size;
+};
+
+/* Where the name starts in a header: after "user:", "uid:", ...; [default] has none. */
+static const uint8_t name_offset[] = {
+	[SECTION_DEFAULT] = sizeof("default") - 1,
+	[SECTION_USER] = sizeof("user:") - 1,
+	[SECTION_UID] = sizeof("uid:") - 1,
+	[SECTION_GROUP] = sizeof("group:") - 1,
+	[SECTION_GID] = sizeof("gid:") - 1,
 };
 
 struct policy_file {
 	char *path;
-	/* size bytes as read, plus a NUL; never modified, iniparser gets these very bytes */
+	/*
+	 * size bytes as read, plus SCAN_PAD NULs; never modified, iniparser
+	 * gets these very bytes
+	 */
 	char *buf;
 	size_t size;
 	size_t first_section, n_sections;
+	unsigned n_lines;
 	bool scanned; /* the scanner accepted it */
 	bool checked; /* a file without sections: iniparser agreed that it has none */
 };
@@ -174,11 +193,13 @@ struct pns_policy {
 	struct entry *entries;
 	size_t n_entries, entries_alloc;
 	/*
-	 * Open-addressing index: (kind, name/id) -> the newest such section, as
-	 * hash << 32 | (1 + index); 0: empty. With the hash in the slot, a miss
-	 * and a rehash never touch the sections.
+	 * Open-addressing index: (kind, name) -> the newest such section. A
+	 * slot is a 16-bit tag from the hash (0: empty) in tags[] and 1 + the
+	 * section's index in heads[]: a probe reads eight tags at once, and
+	 * heads[] only where a tag matches, which for a new name is rare.
 	 */
-	uint64_t *slots;
+	uint16_t *tags;
+	uint32_t *heads; /* the same allocation */
 	size_t n_slots, n_slots_used;
 	size_t n_group_sections; /* [group:NAME] and [gid:N] */
 
@@ -331,95 +352,248 @@ static const char *describe_type(mode_t m)
 	}
 }
 
+/*
+ * SSE2, which every x86-64 has, for the scanner and the section index:
+ * lines are a few dozen bytes, and a loop over their bytes, or a call to
+ * memchr() for each, was most of the scan. A file's buffer ends with
+ * SCAN_PAD zero bytes (see read_all()), so that 32 bytes can be loaded at
+ * any offset in the file, and 64 at any multiple of 64 below its size.
+ * Elsewhere, or with PNS_POLICY_NO_SIMD (to test that code), plain C.
+ */
+#define SCAN_PAD 64
+
+#if defined(__SSE2__) && !defined(PNS_POLICY_NO_SIMD)
+#include <emmintrin.h>
+#define SCAN_SSE2 1
+
+static inline __m128i load16(const char *p)
+{
+	return _mm_loadu_si128((const __m128i *)(const void *)p);
+}
+
+/* Bit i set when byte i of x is c. */
+static inline unsigned match16(__m128i x, char c)
+{
+	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(c)));
+}
+
+/* Bit i set when byte i of x and y are equal. */
+static inline unsigned match16_vec(__m128i x, __m128i y)
+{
+	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y));
+}
+
+/* Bits 0 to n - 1 (all sixteen when n >= 16). */
+static inline unsigned first_bits(size_t n)
+{
+	return n >= 16 ? 0xffffu : (1u << n) - 1;
+}
+#endif
+
 /* ---- the section index -------------------------------------------------- */
 
+/*
+ * Computed once per header. The policy is root's, so nobody chooses names
+ * to collide.
+ */
+#ifdef __SIZEOF_INT128__
+static inline uint64_t load64(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	return w;
+}
+
+static inline uint32_t load32(const char *p)
+{
+	uint32_t w;
+
+	memcpy(&w, p, 4);
+	return w;
+}
+
+/* Both halves of the 128-bit product, folded: every input bit reaches the middle. */
+static inline uint64_t mum(uint64_t a, uint64_t b)
+{
+	unsigned __int128 r = (unsigned __int128)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/*
+ * wyhash's scheme: two dependent multiplications for a name of up to 16
+ * bytes, read as two overlapping words. A chain of multiplications, one
+ * per eight bytes, and a finalizer were 8% of the scan of 10,000 sections.
+ */
+static inline uint32_t section_hash(enum section_kind kind, const char *name, size_t len)
+{
+	const uint64_t s0 = UINT64_C(0xa0761d6478bd642f), s1 = UINT64_C(0xe7037ed1a0b428db);
+	uint64_t seed = s0 ^ ((uint64_t)kind << 32 | (uint32_t)len), a, b;
+
+	if (len >= 8 && len <= 16) {
+		a = load64(name);
+		b = load64(name + len - 8);
+	} else if (len >= 4 && len < 8) {
+		a = load32(name);
+		b = load32(name + len - 4);
+	} else if (len < 4) {
+		a = len ? (uint64_t)(unsigned char)name[0] << 16 |
+				    (uint64_t)(unsigned char)name[len >> 1] << 8 |
+				    (unsigned char)name[len - 1]
+			: 0;
+		b = 0;
+	} else {
+		for (size_t i = 0; len - i > 16; i += 16)
+			seed = mum(load64(name + i) ^ s1, load64(name + i + 8) ^ seed);
+		a = load64(name + len - 16);
+		b = load64(name + len - 8);
+	}
+	return (uint32_t)mum(s1 ^ len, mum(a ^ s1, b ^ seed));
+}
+#else
 static uint64_t mix(uint64_t h, uint64_t w)
 {
 	h = (h ^ w) * UINT64_C(0xff51afd7ed558ccd);
 	return h ^ (h >> 32);
 }
 
-/*
- * Eight bytes at a time and computed once per header: a byte-serial hash
- * over every header, once more for the insert and again at each growth of
- * the table, was a quarter of the time a 10,000-section policy took to
- * scan. The policy is root's, so nobody chooses names to collide.
- */
-static uint32_t section_hash(enum section_kind kind, const char *name, size_t len, uint32_t id)
+/* Without a 128-bit product: eight bytes at a time, then a finalizer. */
+static inline uint32_t section_hash(enum section_kind kind, const char *name, size_t len)
 {
 	uint64_t h = mix(UINT64_C(0x9e3779b97f4a7c15), (uint64_t)kind << 32 | (uint32_t)len);
+	size_t i = 0;
 
-	if (name) {
-		size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
 
-		for (; i + 8 <= len; i += 8) {
-			uint64_t w;
+		memcpy(&w, name + i, 8);
+		h = mix(h, w);
+	}
+	if (i < len) {
+		uint64_t w = 0;
 
-			memcpy(&w, name + i, 8);
-			h = mix(h, w);
-		}
-		if (i < len) {
-			uint64_t w = 0;
-
-			memcpy(&w, name + i, len - i);
-			h = mix(h, w);
-		}
-	} else
-		h = mix(h, id);
+		memcpy(&w, name + i, len - i);
+		h = mix(h, w);
+	}
 	/*
-	 * Finalize: a product's low bits see only the factors' low bits, so
-	 * without this, names differing in their last bytes ("u-00001",
-	 * "u-00002") share slots (19 probes per insert instead of 0.8).
+	 * A product's low bits see only the factors' low bits, so without
+	 * this, names differing in their last bytes ("u-00001", "u-00002")
+	 * share slots (19 probes per insert instead of 0.8).
 	 */
 	h ^= h >> 29;
 	h *= UINT64_C(0xbf58476d1ce4e5b9);
 	h ^= h >> 32;
 	return (uint32_t)h;
 }
+#endif
+
+/*
+ * A section's name, or number: [uid:N] and [gid:N] are matched by N as
+ * written, which is how an id is printed (the scanner refuses "01",
+ * "+1", ...). [default] has an empty name.
+ */
+static size_t section_name_len(const struct section *s)
+{
+	return s->hdr_len - name_offset[s->kind];
+}
 
 static const char *section_name(const struct pns_policy *p, const struct section *s)
 {
-	return p->files[s->file].buf + s->hdr_off + s->hdr_len - s->name_len;
+	return p->files[s->file].buf + s->hdr_off + name_offset[s->kind];
 }
 
 static bool section_is(const struct pns_policy *p, const struct section *s, enum section_kind kind,
-	const char *name, size_t len, uint32_t id)
+	const char *name, size_t len)
 {
-	if (s->kind != kind)
-		return false;
-	if (kind == SECTION_USER || kind == SECTION_GROUP)
-		return s->name_len == len && memcmp(section_name(p, s), name, len) == 0;
-	if (kind == SECTION_UID || kind == SECTION_GID)
-		return s->id == id;
-	return true;
+	return s->kind == kind && section_name_len(s) == len &&
+	       (len == 0 || memcmp(section_name(p, s), name, len) == 0);
+}
+
+/* The hash of a section's kind and name, as section_hash() of what its header says. */
+static uint32_t section_hash_of(const struct pns_policy *p, const struct section *s)
+{
+	return section_hash(s->kind, section_name(p, s), section_name_len(s));
+}
+
+/* The slot's position comes from the hash's low bits, its tag from the high ones; never 0. */
+static inline uint16_t slot_tag(uint32_t hash)
+{
+	return (uint16_t)(hash >> 16 | 1);
 }
 
 /* The slot for (kind, name/id): either holding the newest such section, or empty. */
-static size_t slot_find(const struct pns_policy *p, uint32_t hash, enum section_kind kind,
-	const char *name, size_t len, uint32_t id)
+static inline size_t slot_find(const struct pns_policy *p, uint32_t hash, enum section_kind kind,
+	const char *name, size_t len)
 {
 	size_t mask = p->n_slots - 1;
 	size_t i = (size_t)hash & mask;
+	uint16_t tag = slot_tag(hash);
+#ifdef SCAN_SSE2
+	/* Not _mm_set1_epi16(), which GCC 12 builds through the stack. */
+	__m128i tags8 = _mm_shuffle_epi32(_mm_cvtsi32_si128((int)(tag * 0x10001u)), 0);
+#endif
 
 	for (;;) {
-		uint64_t v = p->slots[i];
+#ifdef SCAN_SSE2
+		/*
+		 * Eight slots at a time: how far a probe goes is random, and a
+		 * loop over the slots one by one mispredicted its end at most
+		 * inserts (a sixth of the scan of 10,000 sections). In order:
+		 * the matches before the first empty slot, then that slot; two
+		 * mask bits per slot.
+		 */
+		if (i + 8 <= p->n_slots) {
+			__m128i x = load16((const char *)(p->tags + i));
+			unsigned empty = (unsigned)_mm_movemask_epi8(
+				_mm_cmpeq_epi16(x, _mm_setzero_si128()));
+			unsigned match = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi16(x, tags8));
 
-		if (v == 0 ||
-			((uint32_t)(v >> 32) == hash &&
-				section_is(p, &p->sections[(uint32_t)v - 1], kind, name, len, id)))
+			if (empty)
+				match &= (1u << __builtin_ctz(empty)) - 1;
+			for (; match; match &= match - 1) {
+				size_t j = i + (size_t)__builtin_ctz(match) / 2;
+
+				match &= match - 1; /* the slot's other bit */
+				if (section_is(p, &p->sections[p->heads[j] - 1], kind, name, len))
+					return j;
+			}
+			if (empty)
+				return i + (size_t)__builtin_ctz(empty) / 2;
+			i = (i + 8) & mask;
+			continue;
+		}
+#endif
+		uint16_t t = p->tags[i];
+
+		if (t == 0 ||
+			(t == tag && section_is(p, &p->sections[p->heads[i] - 1], kind, name, len)))
 			return i;
 		i = (i + 1) & mask;
 	}
 }
 
-/* 1 + index of the newest section with that kind and name/id, or 0. */
-static size_t section_lookup(const struct pns_policy *p, enum section_kind kind, const char *name,
-	size_t len, uint32_t id)
+/* 1 + index of the newest section in slot, or 0 if it is empty. */
+static inline size_t slot_head(const struct pns_policy *p, size_t slot)
+{
+	return p->tags[slot] ? p->heads[slot] : 0;
+}
+
+/* 1 + index of the newest section with that kind and name, or 0. */
+static size_t section_lookup(
+	const struct pns_policy *p, enum section_kind kind, const char *name, size_t len)
 {
 	if (p->n_slots == 0)
 		return 0;
-	return (uint32_t)
-		p->slots[slot_find(p, section_hash(kind, name, len, id), kind, name, len, id)];
+	return slot_head(p, slot_find(p, section_hash(kind, name, len), kind, name, len));
+}
+
+/* The same, for [uid:N] or [gid:N]. */
+static size_t section_lookup_id(const struct pns_policy *p, enum section_kind kind, uint32_t id)
+{
+	char num[sizeof("4294967295")];
+
+	return section_lookup(p, kind, num, (size_t)snprintf(num, sizeof(num), "%" PRIu32, id));
 }
 
 /* At most 3/4 full: linear probing stays short, and the table stays small. */
@@ -432,33 +606,40 @@ static bool slots_fit(size_t n_slots, size_t used)
 static int slots_reserve(struct pns_policy *p, size_t more)
 {
 	size_t n = p->n_slots ? p->n_slots : 64, used = p->n_slots_used + more;
-	uint64_t *slots;
+	const size_t slot_size = sizeof(uint32_t) + sizeof(uint16_t);
+	uint32_t *heads;
+	uint16_t *tags;
 
 	if (used < more)
 		return -ENOMEM;
 	while (!slots_fit(n, used)) {
 		/* A 32-bit hash addresses 2^32 slots at most. */
-		if (n > SIZE_MAX / 2 / sizeof(uint64_t) || n > UINT32_MAX / 2)
+		if (n > SIZE_MAX / 2 / slot_size || n > UINT32_MAX / 2)
 			return -ENOMEM;
 		n *= 2;
 	}
 	if (n == p->n_slots)
 		return 0;
-	slots = calloc(n, sizeof(uint64_t));
-	if (!slots)
+	/* heads[] first: 4-byte alignment, then tags[]. */
+	heads = calloc(n, slot_size);
+	if (!heads)
 		return -ENOMEM;
-	prefault(slots, n * sizeof(uint64_t));
+	tags = (uint16_t *)(heads + n);
+	prefault(heads, n * slot_size);
 	/* Only the heads of chains are in the table; they are distinct, so no comparison. */
 	for (size_t i = 0; i < p->n_slots; i++)
-		if (p->slots[i]) {
-			size_t j = (size_t)(p->slots[i] >> 32) & (n - 1);
+		if (p->tags[i]) {
+			uint32_t hash = section_hash_of(p, &p->sections[p->heads[i] - 1]);
+			size_t j = (size_t)hash & (n - 1);
 
-			while (slots[j])
+			while (tags[j])
 				j = (j + 1) & (n - 1);
-			slots[j] = p->slots[i];
+			tags[j] = p->tags[i];
+			heads[j] = p->heads[i];
 		}
-	free(p->slots);
-	p->slots = slots;
+	free(p->heads);
+	p->heads = heads;
+	p->tags = tags;
 	p->n_slots = n;
 	return 0;
 }
@@ -519,10 +700,12 @@ static struct section *section_next(struct pns_policy *p)
  */
 static void section_commit(struct pns_policy *p, uint32_t hash, size_t slot)
 {
-	p->sections[p->n_sections].next_same = (uint32_t)p->slots[slot];
-	if (p->slots[slot] == 0)
+	p->sections[p->n_sections].next_same = (uint32_t)slot_head(p, slot);
+	if (p->tags[slot] == 0) {
 		p->n_slots_used++;
-	p->slots[slot] = (uint64_t)hash << 32 | (uint32_t)++p->n_sections;
+		p->tags[slot] = slot_tag(hash);
+	}
+	p->heads[slot] = (uint32_t)++p->n_sections;
 }
 
 /* As section_next(), for an entry; adding it is p->n_entries++. */
@@ -655,8 +838,11 @@ static int check_hostname_template(const char *v, char *msg, size_t msize)
 	return 0;
 }
 
-/* Validate v for key k; fill e->v. On failure describe the problem in msg. */
-static int value_parse(enum pns_key k, const char *v, struct entry *e, char *msg, size_t msize)
+/*
+ * Validate v for key k; fill *ret (not for a hostname, which is used as
+ * written). On failure describe the problem in msg.
+ */
+static int value_parse(enum pns_key k, const char *v, union value *ret, char *msg, size_t msize)
 {
 	static const char *const tmp_words[] = {
 		[PNS_TMP_NONE] = "none", [PNS_TMP_TMPFS] = "tmpfs", [PNS_TMP_DIR] = "dir"};
@@ -676,40 +862,40 @@ static int value_parse(enum pns_key k, const char *v, struct entry *e, char *msg
 	case PNS_KEY_ISOLATE:
 		r = pns_parse_bool(v, &b);
 		if (r >= 0)
-			e->v.u = b;
+			ret->u = b;
 		expected = "yes, no, true, false, on, off, 1 or 0";
 		break;
 	case PNS_KEY_NAMESPACES:
-		return parse_namespaces(v, &e->v.u, msg, msize);
+		return parse_namespaces(v, &ret->u, msg, msize);
 	case PNS_KEY_TMP:
 	case PNS_KEY_VAR_TMP:
-		r = word_value(v, tmp_words, ELEMENTSOF(tmp_words), &e->v.u);
+		r = word_value(v, tmp_words, ELEMENTSOF(tmp_words), &ret->u);
 		expected = "tmpfs, dir or none";
 		break;
 	case PNS_KEY_TMP_SIZE:
-		r = pns_parse_size(v, &e->v.size);
+		r = pns_parse_size(v, &ret->size);
 		expected = "N, NK, NM or NG bytes, or N% of RAM from 1% to 100%; not 0";
 		break;
 	case PNS_KEY_TMP_INODES:
-		r = pns_parse_inodes(v, &e->v.u);
+		r = pns_parse_inodes(v, &ret->u);
 		expected = "a positive decimal number";
 		break;
 	case PNS_KEY_SHM:
-		r = word_value(v, shm_words, ELEMENTSOF(shm_words), &e->v.u);
+		r = word_value(v, shm_words, ELEMENTSOF(shm_words), &ret->u);
 		expected = "private or shared";
 		break;
 	case PNS_KEY_HOSTNAME:
 		return check_hostname_template(v, msg, msize);
 	case PNS_KEY_SHARE:
-		r = word_value(v, share_words, ELEMENTSOF(share_words), &e->v.u);
+		r = word_value(v, share_words, ELEMENTSOF(share_words), &ret->u);
 		expected = "user or session";
 		break;
 	case PNS_KEY_USERNS_MAP:
-		r = word_value(v, map_words, ELEMENTSOF(map_words), &e->v.u);
+		r = word_value(v, map_words, ELEMENTSOF(map_words), &ret->u);
 		expected = "self or subid";
 		break;
 	case PNS_KEY_USERNS_FALLBACK:
-		r = word_value(v, fallback_words, ELEMENTSOF(fallback_words), &e->v.u);
+		r = word_value(v, fallback_words, ELEMENTSOF(fallback_words), &ret->u);
 		expected = "deny or skip";
 		break;
 	default:
@@ -719,6 +905,218 @@ static int value_parse(enum pns_key k, const char *v, struct entry *e, char *msg
 		snprintf(msg, msize, "%s: %s value '%s' (expected %s)", key_names[k],
 			r == -ERANGE ? "out-of-range" : "invalid", v, expected);
 	return r;
+}
+
+/* ---- searching a line --------------------------------------------------- */
+
+/* The offset of the first c in p[0, n), or n; p[0, n + 15] must be readable. */
+static inline size_t find_byte(const char *p, size_t n, char c)
+{
+#ifdef SCAN_SSE2
+	for (size_t i = 0; i < n; i += 16) {
+		unsigned m = match16(load16(p + i), c);
+
+		if (m) {
+			i += (size_t)__builtin_ctz(m);
+			return i < n ? i : n;
+		}
+	}
+	return n;
+#else
+	const char *q = memchr(p, c, n);
+
+	return q ? (size_t)(q - p) : n;
+#endif
+}
+
+/*
+ * The ends of a file's lines. With SSE2, from a mask of the newlines in 64
+ * bytes at a time: finding where a line ends does not wait for the line
+ * before, as a search from where that line ended would.
+ */
+struct newlines {
+	const char *buf;
+	size_t size;
+#ifdef SCAN_SSE2
+	size_t block;  /* the offset of the 64 bytes in bits, a multiple of 64 */
+	uint64_t bits; /* their newlines not yet returned */
+#endif
+};
+
+#ifdef SCAN_SSE2
+static inline uint64_t newline_mask64(const char *p)
+{
+	return (uint64_t)match16(load16(p), '\n') | (uint64_t)match16(load16(p + 16), '\n') << 16 |
+	       (uint64_t)match16(load16(p + 32), '\n') << 32 |
+	       (uint64_t)match16(load16(p + 48), '\n') << 48;
+}
+#endif
+
+/* Lines from pos on. */
+static void newlines_init(struct newlines *nl, const char *buf, size_t size, size_t pos)
+{
+	nl->buf = buf;
+	nl->size = size;
+#ifdef SCAN_SSE2
+	nl->block = pos & ~(size_t)63;
+	nl->bits = 0;
+	if (pos < size)
+		nl->bits = newline_mask64(buf + nl->block) & (~UINT64_C(0) << (pos & 63));
+#endif
+}
+
+/* Where the line starting at pos ends: the offset of its newline, or the size. */
+static inline size_t newlines_next(struct newlines *nl, size_t pos)
+{
+#ifdef SCAN_SSE2
+	size_t end;
+
+	while (nl->bits == 0) {
+		nl->block += 64;
+		if (nl->block >= nl->size)
+			return nl->size;
+		nl->bits = newline_mask64(nl->buf + nl->block);
+	}
+	/* Beyond the file are NULs: a newline found is in the file. */
+	end = nl->block + (size_t)__builtin_ctzll(nl->bits);
+	nl->bits &= nl->bits - 1;
+	return end;
+#else
+	const char *q = memchr(nl->buf + pos, '\n', nl->size - pos);
+
+	return q ? (size_t)(q - nl->buf) : nl->size;
+#endif
+}
+
+/* The offset of the first ';' or '#' in p[0, n), or n; as find_byte(). */
+static inline size_t find_comment(const char *p, size_t n)
+{
+#ifdef SCAN_SSE2
+	for (size_t i = 0; i < n; i += 16) {
+		__m128i x = load16(p + i);
+		unsigned m = match16(x, ';') | match16(x, '#');
+
+		if (m) {
+			i += (size_t)__builtin_ctz(m);
+			return i < n ? i : n;
+		}
+	}
+	return n;
+#else
+	size_t i = 0;
+
+	while (i < n && p[i] != ';' && p[i] != '#')
+		i++;
+	return i;
+#endif
+}
+
+/* What scan_header() looks for in a header. */
+enum {
+	HDR_BLANK = 1 << 0,
+	HDR_UPPER = 1 << 1,
+	HDR_BRACKET = 1 << 2,
+	HDR_COLONS = 1 << 3, /* more than one ':' */
+};
+
+static const uint8_t header_class[256] = {
+	[' '] = HDR_BLANK,
+	['\t'] = HDR_BLANK,
+	['A' ... 'Z'] = HDR_UPPER,
+	['['] = HDR_BRACKET,
+	[']'] = HDR_BRACKET,
+};
+
+#ifdef SCAN_SSE2
+/* Bit i set when byte i of x is in header_class[]. */
+static inline unsigned header_special16(__m128i x)
+{
+	/* 'A' to 'Z' moved to the bottom of the signed range: one comparison. */
+	__m128i upper = _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - 'A'))),
+		_mm_set1_epi8((char)(0x80 + 26)));
+	__m128i blank = _mm_or_si128(
+		_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\t')));
+	__m128i bracket = _mm_or_si128(
+		_mm_cmpeq_epi8(x, _mm_set1_epi8('[')), _mm_cmpeq_epi8(x, _mm_set1_epi8(']')));
+
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(blank, bracket), upper));
+}
+#endif
+
+/* The HDR_* found in p[0, n); p[0, n + 31] must be readable. */
+static inline unsigned header_classes(const char *p, size_t n)
+{
+	unsigned classes = 0;
+	size_t colons = 0;
+
+#ifdef SCAN_SSE2
+	/*
+	 * Most headers have none of the bytes in header_class[]: look for
+	 * them all at once, 32 bytes without a loop, and byte by byte only
+	 * when there is one.
+	 */
+	uint64_t any = 0;
+
+	if (n <= 32) {
+		uint64_t keep = ((uint64_t)1 << n) - 1, colon;
+
+		colon = (match16(load16(p), ':') | (uint64_t)match16(load16(p + 16), ':') << 16) &
+			keep;
+		any = (header_special16(load16(p)) | (uint64_t)header_special16(load16(p + 16))
+							     << 16) &
+		      keep;
+		colons = colon ? 1 + ((colon & (colon - 1)) != 0) : 0;
+	} else
+		for (size_t i = 0; i < n; i += 16) {
+			__m128i x = load16(p + i);
+			unsigned keep = first_bits(n - i);
+			unsigned colon = match16(x, ':') & keep;
+
+			any |= header_special16(x) & keep;
+			/* Counted up to two. */
+			colons += colon ? 1 + ((colon & (colon - 1)) != 0) : 0;
+		}
+	if (any)
+		for (size_t i = 0; i < n; i++)
+			classes |= header_class[(unsigned char)p[i]];
+#else
+	for (size_t i = 0; i < n; i++) {
+		classes |= header_class[(unsigned char)p[i]];
+		colons += p[i] == ':';
+	}
+#endif
+	if (colons > 1)
+		classes |= HDR_COLONS;
+	return classes;
+}
+
+/* Whether a[0, n) and b[0, n) are equal; a[0, 15] and b[0, 15] must be readable. */
+static inline bool same_bytes(const char *a, const char *b, size_t n)
+{
+#ifdef SCAN_SSE2
+	if (n <= 16)
+		return (match16_vec(load16(a), load16(b)) | ~first_bits(n)) == ~0u;
+#endif
+	return memcmp(a, b, n) == 0;
+}
+
+/* Whether the first klen bytes of t are the name of key k; t[0, 15] must be readable. */
+static inline bool key_is(const char *t, size_t klen, int k)
+{
+#ifdef SCAN_SSE2
+	/* Every name fits in sixteen bytes: one comparison, no call to memcmp(). */
+#define KEY_PADDED(k, name) [k] = name,
+	static const char padded[_PNS_KEY_MAX][16] = {FOREACH_KEY(KEY_PADDED)};
+#undef KEY_PADDED
+	unsigned want;
+
+	if (key_lens[k] != klen)
+		return false;
+	want = first_bits(klen);
+	return (match16_vec(load16(t), load16(padded[k])) & want) == want;
+#else
+	return key_lens[k] == klen && memcmp(key_names[k], t, klen) == 0;
+#endif
 }
 
 /* ---- the line scanner --------------------------------------------------- */
@@ -736,8 +1134,16 @@ struct scan {
 	enum { IN_NONE, IN_SECTION, IN_BAD_SECTION } state;
 	size_t section; /* index in p->sections when IN_SECTION */
 	size_t first_section, first_entry;
-	size_t line_off;   /* where the current line starts in buf */
-	size_t open_chunk; /* 1 + index of the section whose chunk runs on; 0: none */
+	size_t line_off; /* where the current line starts in buf */
+	/*
+	 * For each key, the last value that parsed, as text in buf (NULL:
+	 * none yet): a large policy repeats a few values, and parsing them
+	 * again and again was a tenth of the scan.
+	 */
+	struct {
+		const char *text;
+		size_t len;
+	} parsed[_PNS_KEY_MAX];
 };
 
 static void scan_error(struct scan *s, unsigned line, const char *fmt, ...) _printf_(3, 4);
@@ -770,55 +1176,20 @@ static void scan_oom(struct scan *s, int r)
 	(void)pns_diag_add(s->diags, s->path, 0, "out of memory while reading the policy");
 }
 
-/* A header line (or the end of the file, at end) ends the chunk of the section before it. */
-static void close_chunk(struct scan *s, size_t end, unsigned last_line)
-{
-	if (s->open_chunk) {
-		struct section *sec = &s->p->sections[s->open_chunk - 1];
-
-		sec->chunk_end = (uint32_t)end;
-		sec->last_line = last_line;
-		s->open_chunk = 0;
-	}
-}
-
-/* What scan_header() looks for in a header, in one pass over it. */
-enum {
-	HDR_BLANK = 1 << 0,
-	HDR_UPPER = 1 << 1,
-	HDR_BRACKET = 1 << 2,
-	HDR_COLON = 1 << 3,
-};
-static const uint8_t header_class[256] = {
-	[' '] = HDR_BLANK,
-	['\t'] = HDR_BLANK,
-	['A' ... 'Z'] = HDR_UPPER,
-	['['] = HDR_BRACKET,
-	[']'] = HDR_BRACKET,
-	[':'] = HDR_COLON,
-};
-
 static void scan_header(struct scan *s, unsigned line, const char *t, size_t n)
 {
-	const char *in = t + 1, *name = NULL;
-	size_t ilen = n >= 2 ? n - 2 : 0, name_len = 0, colons = 0;
-	enum section_kind kind = SECTION_DEFAULT;
-	unsigned classes = 0;
-	uint32_t id = 0;
+	const char *in = t + 1, *name;
+	size_t ilen = n >= 2 ? n - 2 : 0, name_len;
+	enum section_kind kind;
+	unsigned classes;
 	struct section *sec;
 	uint32_t hash;
 	size_t dup, slot;
 	int r;
 
 	/* iniparser takes any line starting with '[' (after blanks) and ending in ']'. */
-	close_chunk(s, s->line_off, line - 1);
 	s->state = IN_BAD_SECTION;
-	for (size_t i = 0; i < ilen; i++) {
-		uint8_t c = header_class[(unsigned char)in[i]];
-
-		classes |= c;
-		colons += (c & HDR_COLON) != 0;
-	}
+	classes = header_classes(in, ilen);
 	/*
 	 * iniparser takes "[a]b]" as "a", "[a] junk" as a key line, and "[]" as
 	 * the previous section cut short.
@@ -846,47 +1217,40 @@ static void scan_header(struct scan *s, unsigned line, const char *t, size_t n)
 		return;
 	}
 
-	if (ilen == strlen("default") && memcmp(in, "default", ilen) == 0)
+	/* Constant lengths: the compiler compares in registers, without calls. */
+#define HAS_PREFIX(prefix)                                                                         \
+	(ilen > sizeof(prefix) - 1 && memcmp(in, prefix, sizeof(prefix) - 1) == 0)
+	if (ilen == strlen("default") && memcmp(in, "default", strlen("default")) == 0)
 		kind = SECTION_DEFAULT;
+	else if (HAS_PREFIX("user:"))
+		kind = SECTION_USER;
+	else if (HAS_PREFIX("uid:"))
+		kind = SECTION_UID;
+	else if (HAS_PREFIX("group:"))
+		kind = SECTION_GROUP;
+	else if (HAS_PREFIX("gid:"))
+		kind = SECTION_GID;
 	else {
-		static const struct {
-			const char *prefix;
-			enum section_kind kind;
-		} kinds[] = {
-			{"user:", SECTION_USER},
-			{"uid:", SECTION_UID},
-			{"group:", SECTION_GROUP},
-			{"gid:", SECTION_GID},
-		};
-		bool found = false;
-
-		for (size_t i = 0; i < ELEMENTSOF(kinds) && !found; i++) {
-			size_t plen = strlen(kinds[i].prefix);
-
-			if (ilen > plen && memcmp(in, kinds[i].prefix, plen) == 0) {
-				kind = kinds[i].kind;
-				name = in + plen;
-				name_len = ilen - plen;
-				found = true;
-			}
-		}
-		if (!found) {
-			scan_error(s, line,
-				"unknown section [%.*s] (expected [default], [user:NAME], [uid:N], "
-				"[group:NAME] or [gid:N])",
-				(int)ilen, in);
-			return;
-		}
+		scan_error(s, line,
+			"unknown section [%.*s] (expected [default], [user:NAME], [uid:N], "
+			"[group:NAME] or [gid:N])",
+			(int)ilen, in);
+		return;
 	}
+#undef HAS_PREFIX
+	/* [default]: an empty name. */
+	name = in + name_offset[kind];
+	name_len = ilen - name_offset[kind];
 
 	/* The prefix has the one ':' a header may have. */
-	if (name && colons > 1) {
+	if (kind != SECTION_DEFAULT && (classes & HDR_COLONS)) {
 		/* iniparser stores "section:key": with ':' in names, "[a:b] c" is "[a] b:c". */
 		scan_error(s, line, "name in section header [%.*s] contains ':'", (int)ilen, in);
 		return;
 	}
 	if (kind == SECTION_UID || kind == SECTION_GID) {
 		char num[SECTION_NAME_MAX + 1];
+		uint32_t id;
 
 		if (name_len > SECTION_NAME_MAX) {
 			scan_error(s, line, "invalid %s in section header [%.*s]",
@@ -903,8 +1267,7 @@ static void scan_header(struct scan *s, unsigned line, const char *t, size_t n)
 				kind == SECTION_UID ? "uid" : "gid", (int)ilen, in);
 			return;
 		}
-		name = NULL;
-		name_len = 0;
+		/* Matched as written, which is how the id is printed: see section_name(). */
 	} else if (name_len > SECTION_NAME_MAX) {
 		scan_error(s, line, "name in section header is longer than %d bytes",
 			SECTION_NAME_MAX);
@@ -912,14 +1275,17 @@ static void scan_header(struct scan *s, unsigned line, const char *t, size_t n)
 	}
 
 	/* The newest section of its kind and name heads the chain: from this file, a duplicate. */
-	r = slots_reserve(s->p, 1);
-	if (r < 0) {
-		scan_oom(s, r);
-		return;
+	if (!slots_fit(s->p->n_slots, s->p->n_slots_used + 1)) {
+		/* Never while scanning a file: reserve_for_file() made room. */
+		r = slots_reserve(s->p, 1);
+		if (r < 0) {
+			scan_oom(s, r);
+			return;
+		}
 	}
-	hash = section_hash(kind, name, name_len, id);
-	slot = slot_find(s->p, hash, kind, name, name_len, id);
-	dup = (uint32_t)s->p->slots[slot];
+	hash = section_hash(kind, name, name_len);
+	slot = slot_find(s->p, hash, kind, name, name_len);
+	dup = slot_head(s->p, slot);
 	if (dup && s->p->sections[dup - 1].file == s->file) {
 		scan_error(s, line, "duplicate section [%.*s] (first at line %u)", (int)ilen, in,
 			s->p->sections[dup - 1].line);
@@ -934,15 +1300,10 @@ static void scan_header(struct scan *s, unsigned line, const char *t, size_t n)
 	/* Field by field, every one: see section_next(). */
 	sec->file = (uint32_t)s->file;
 	sec->first_entry = (uint32_t)s->p->n_entries;
-	sec->id = id;
 	sec->line = line;
-	sec->last_line = line; /* until close_chunk() */
-	/* The file's first chunk holds what comes before it. */
-	sec->chunk_off = s->p->n_sections == s->first_section ? 0 : (uint32_t)s->line_off;
-	sec->chunk_end = (uint32_t)s->size; /* until close_chunk() */
+	sec->line_off = (uint32_t)s->line_off;
 	sec->hdr_off = (uint32_t)(in - s->buf);
 	sec->hdr_len = (uint16_t)ilen;
-	sec->name_len = (uint16_t)name_len;
 	sec->kind = (uint8_t)kind;
 	sec->n_entries = 0;
 	sec->confirmed = false;
@@ -951,23 +1312,92 @@ static void scan_header(struct scan *s, unsigned line, const char *t, size_t n)
 		s->p->n_group_sections++;
 	s->state = IN_SECTION;
 	s->section = s->p->n_sections - 1;
-	s->open_chunk = s->p->n_sections;
 }
+
+/*
+ * Where the parts of a key line t[0, n) are (offsets): the first '=' (n:
+ * none), the key's end before it without blanks, and after it the
+ * value's start without blanks, and its end for an unquoted value: at
+ * the first ';' or '#', without blanks.
+ */
+struct key_line {
+	size_t eq, key_end, value, value_end;
+};
+
+static void split_key_line(const char *t, size_t n, struct key_line *ret)
+{
+	size_t i;
+
+	ret->eq = find_byte(t, n, '=');
+	if (ret->eq == n)
+		return;
+	for (i = ret->eq; i > 0 && is_blank(t[i - 1]); i--)
+		;
+	ret->key_end = i;
+	for (i = ret->eq + 1; i < n && is_blank(t[i]); i++)
+		;
+	ret->value = i;
+	for (i += find_comment(t + i, n - i); i > ret->value && is_blank(t[i - 1]); i--)
+		;
+	ret->value_end = i;
+}
+
+#ifdef SCAN_SSE2
+/*
+ * The same for a line of at most 32 bytes (most are), from bit masks of
+ * its bytes, without a loop: the loops over a few blanks each and the
+ * searches were a third of the time a key line took.
+ */
+static inline void split_short_key_line(const char *t, size_t n, struct key_line *ret)
+{
+	__m128i x0 = load16(t), x1 = load16(t + 16);
+	uint64_t all = ((uint64_t)1 << n) - 1, eq, nonblank, comment, m;
+
+	eq = (match16(x0, '=') | (uint64_t)match16(x1, '=') << 16) & all;
+	if (!eq) {
+		ret->eq = n;
+		return;
+	}
+	ret->eq = (size_t)__builtin_ctzll(eq);
+	nonblank = ~((match16(x0, ' ') | match16(x0, '\t')) |
+			   (uint64_t)(match16(x1, ' ') | match16(x1, '\t')) << 16) &
+		   all;
+	/* The last non-blank byte before '=', and the first after it. */
+	m = nonblank & (((uint64_t)1 << ret->eq) - 1);
+	ret->key_end = m ? (size_t)(64 - __builtin_clzll(m)) : 0;
+	m = nonblank & ~(((uint64_t)2 << ret->eq) - 1);
+	ret->value = m ? (size_t)__builtin_ctzll(m) : n;
+	comment = (match16(x0, ';') | match16(x0, '#') |
+			  (uint64_t)(match16(x1, ';') | match16(x1, '#')) << 16) &
+		  all & ~(((uint64_t)1 << ret->value) - 1);
+	/* The last non-blank byte from the value's start to the comment. */
+	m = nonblank & ~(((uint64_t)1 << ret->value) - 1);
+	if (comment)
+		m &= ((uint64_t)1 << __builtin_ctzll(comment)) - 1;
+	ret->value_end = m ? (size_t)(64 - __builtin_clzll(m)) : ret->value;
+}
+#endif
 
 static void scan_key(struct scan *s, unsigned line, const char *t, size_t n)
 {
-	const char *eq = memchr(t, '=', n), *end = t + n, *v, *vend;
+	const char *end = t + n, *v, *vend;
 	char value[LINE_BYTES_MAX + 1], msg[LINE_BYTES_MAX + 256];
+	struct key_line kl;
 	struct entry *e;
 	size_t klen;
 	int k = -1, r;
 
-	if (!eq) {
+#ifdef SCAN_SSE2
+	if (n <= 32)
+		split_short_key_line(t, n, &kl);
+	else
+#endif
+		split_key_line(t, n, &kl);
+	if (kl.eq == n) {
 		scan_error(s, line, "expected 'key = value' or a [section] header");
 		return;
 	}
-	for (klen = (size_t)(eq - t); klen > 0 && is_blank(t[klen - 1]); klen--)
-		;
+	klen = kl.key_end;
 	if (klen == 0) {
 		scan_error(s, line, "missing key before '='");
 		return;
@@ -979,8 +1409,7 @@ static void scan_key(struct scan *s, unsigned line, const char *t, size_t n)
 	 * iniparser ignores anything after a closing quote and takes a missing
 	 * closing quote as the end of the line: both are errors here.
 	 */
-	for (v = eq + 1; v < end && is_blank(*v); v++)
-		;
+	v = t + kl.value;
 	if (v < end && (*v == '"' || *v == '\'')) {
 		const char *close = memchr(v + 1, *v, (size_t)(end - v - 1)), *rest;
 
@@ -996,18 +1425,14 @@ static void scan_key(struct scan *s, unsigned line, const char *t, size_t n)
 		}
 		v++;
 		vend = close;
-	} else {
-		for (vend = v; vend < end && *vend != ';' && *vend != '#'; vend++)
-			;
-		while (vend > v && is_blank(vend[-1]))
-			vend--;
-	}
+	} else
+		vend = t + kl.value_end;
 
 	if (s->state == IN_NONE)
 		scan_error(s, line, "key '%.*s' outside a section", (int)klen, t);
 
 	for (int i = 0; i < _PNS_KEY_MAX && k < 0; i++)
-		if (key_lens[i] == klen && memcmp(key_names[i], t, klen) == 0)
+		if (key_is(t, klen, i))
 			k = i;
 	/* A known key is in lower case and has no ':'; which problem has an unknown one? */
 	if (k < 0 && has_upper(t, klen)) {
@@ -1034,13 +1459,19 @@ static void scan_key(struct scan *s, unsigned line, const char *t, size_t n)
 		scan_oom(s, -ENOMEM);
 		return;
 	}
-	memcpy(value, v, (size_t)(vend - v));
-	value[vend - v] = '\0';
-	memset(&e->v, 0, sizeof(e->v)); /* a hostname has no parsed value */
-	r = value_parse((enum pns_key)k, value, e, msg, sizeof(msg));
-	if (r < 0) {
-		scan_error(s, line, "%s", msg);
-		return;
+	if (!s->parsed[k].text || s->parsed[k].len != (size_t)(vend - v) ||
+		!same_bytes(s->parsed[k].text, v, (size_t)(vend - v))) {
+		union value parsed;
+
+		memcpy(value, v, (size_t)(vend - v));
+		value[vend - v] = '\0';
+		r = value_parse((enum pns_key)k, value, &parsed, msg, sizeof(msg));
+		if (r < 0) {
+			scan_error(s, line, "%s", msg);
+			return;
+		}
+		s->parsed[k].text = v;
+		s->parsed[k].len = (size_t)(vend - v);
 	}
 
 	if (s->state != IN_SECTION)
@@ -1057,7 +1488,6 @@ static void scan_key(struct scan *s, unsigned line, const char *t, size_t n)
 				return;
 			}
 	}
-	e->file = (uint32_t)s->file;
 	e->line = line;
 	e->val_off = (uint32_t)(v - s->buf);
 	e->val_len = (uint16_t)(vend - v);
@@ -1175,6 +1605,7 @@ static int reserve_for_file(struct pns_policy *p, const struct byte_counts *c, s
 static void scan_file(struct scan *s)
 {
 	struct byte_counts counts = count_bytes(s->buf, s->size);
+	struct newlines newlines;
 	size_t pos = 0;
 	unsigned line = 0;
 	int r;
@@ -1193,16 +1624,17 @@ static void scan_file(struct scan *s)
 		pos = 3;
 	}
 
+	newlines_init(&newlines, s->buf, s->size, pos);
 	while (pos < s->size && !s->stop) {
-		const char *start = s->buf + pos, *nl;
-		size_t len;
+		const char *start = s->buf + pos;
+		size_t end, len;
 		bool bad = false;
 
 		line++;
 		s->line_off = pos;
-		nl = memchr(start, '\n', s->size - pos);
-		len = nl ? (size_t)(nl - start) : s->size - pos;
-		pos += len + (nl ? 1 : 0);
+		end = newlines_next(&newlines, pos);
+		len = end - pos;
+		pos = end < s->size ? end + 1 : end;
 
 		for (size_t i = 0; counts.bad && i < len; i++) {
 			unsigned char c = (unsigned char)start[i];
@@ -1227,7 +1659,7 @@ static void scan_file(struct scan *s)
 		if (!bad)
 			scan_line(s, line, start, len);
 	}
-	close_chunk(s, s->size, line);
+	s->p->files[s->file].n_lines = line;
 }
 
 /* ---- the cross-check with iniparser ------------------------------------- */
@@ -1274,6 +1706,24 @@ static int put_range(struct scan *s, int mfd, size_t off, size_t end)
 }
 
 /*
+ * The chunk of section i, in a file the scanner accepted (where every
+ * header line is a section): bytes [*ret_off, *ret_end) of the file, up
+ * to line *ret_last_line. The file's first chunk holds what comes before
+ * its header.
+ */
+static void section_chunk(const struct pns_policy *p, size_t i, size_t *ret_off, size_t *ret_end,
+	unsigned *ret_last_line)
+{
+	const struct section *sec = &p->sections[i];
+	const struct policy_file *pf = &p->files[sec->file];
+	bool last = i + 1 == pf->first_section + pf->n_sections;
+
+	*ret_off = i == pf->first_section ? 0 : sec->line_off;
+	*ret_end = last ? pf->size : sec[1].line_off;
+	*ret_last_line = last ? pf->n_lines : sec[1].line - 1;
+}
+
+/*
  * Hand iniparser the chunks of the sections sel[0..n) of one file (in file
  * order), or with n == 0 the whole file, which must then hold no section;
  * compare its reading with the scanner's. Marks what agrees as confirmed.
@@ -1285,7 +1735,7 @@ static void check_batch(struct scan *s, int mfd, const size_t *sel, size_t n)
 	_cleanup_(iniparser_freedictp) dictionary *d = NULL;
 	char path[64], key[SECTION_NAME_MAX + 64];
 	size_t n_sections = 0, n_keys = 0, want_keys = 0, run_off = 0, run_end = 0;
-	unsigned errors_before = s->n_errors;
+	unsigned errors_before = s->n_errors, last_line = 0;
 	bool whole;
 	int load_errno;
 
@@ -1300,20 +1750,21 @@ static void check_batch(struct scan *s, int mfd, const size_t *sel, size_t n)
 		whole = true;
 	} else {
 		/* Chunks that follow each other in the file are written in one go. */
-		run_off = p->sections[sel[0]].chunk_off;
+		section_chunk(p, sel[0], &run_off, &run_end, &last_line);
 		run_end = run_off;
 		whole = run_off == 0;
 		for (size_t i = 0; i < n; i++) {
-			const struct section *sec = &p->sections[sel[i]];
+			size_t off, end;
 
-			if (sec->chunk_off != run_end) {
+			section_chunk(p, sel[i], &off, &end, &last_line);
+			if (off != run_end) {
 				if (put_range(s, mfd, run_off, run_end) < 0)
 					return;
-				run_off = sec->chunk_off;
+				run_off = off;
 				whole = false;
 			}
-			run_end = sec->chunk_end;
-			want_keys += sec->n_entries;
+			run_end = end;
+			want_keys += p->sections[sel[i]].n_entries;
 		}
 		whole = whole && run_end == s->size;
 	}
@@ -1367,7 +1818,7 @@ static void check_batch(struct scan *s, int mfd, const size_t *sel, size_t n)
 				"instead of %zu and %zu, in the sections cross-checked together "
 				"from line %u to line %u",
 				n_sections, n_keys, n, want_keys, p->sections[sel[0]].line,
-				p->sections[sel[n - 1]].last_line);
+				last_line);
 		return;
 	}
 
@@ -1691,7 +2142,10 @@ static int open_policy_file(
 	return TAKE_FD(fd);
 }
 
-/* Read the whole file with read(): -EFBIG past POLICY_FILE_MAX. buf gets a trailing NUL. */
+/*
+ * Read the whole file with read(): -EFBIG past POLICY_FILE_MAX. buf gets
+ * SCAN_PAD zero bytes after the file, the first of them its trailing NUL.
+ */
 static int read_all(int fd, const struct stat *st, char **ret, size_t *ret_size)
 {
 	_cleanup_free_ char *buf = NULL;
@@ -1701,10 +2155,10 @@ static int read_all(int fd, const struct stat *st, char **ret, size_t *ret_size)
 		return -EFBIG;
 	/* Room for one byte more than the file claims, to see it end (or grow). */
 	alloc = (size_t)st->st_size + 1;
-	buf = malloc(alloc + 1);
+	buf = malloc(alloc + SCAN_PAD);
 	if (!buf)
 		return -ENOMEM;
-	prefault(buf, alloc + 1);
+	prefault(buf, alloc + SCAN_PAD);
 	for (;;) {
 		ssize_t k;
 
@@ -1716,7 +2170,7 @@ static int read_all(int fd, const struct stat *st, char **ret, size_t *ret_size)
 				return -EFBIG;
 			if (a > POLICY_FILE_MAX + 1)
 				a = POLICY_FILE_MAX + 1;
-			q = realloc(buf, a + 1);
+			q = realloc(buf, a + SCAN_PAD);
 			if (!q)
 				return -ENOMEM;
 			buf = q;
@@ -1734,7 +2188,7 @@ static int read_all(int fd, const struct stat *st, char **ret, size_t *ret_size)
 	}
 	if (n > POLICY_FILE_MAX)
 		return -EFBIG;
-	buf[n] = '\0';
+	memset(buf + n, 0, SCAN_PAD);
 	*ret = TAKE_PTR(buf);
 	*ret_size = n;
 	return 0;
@@ -2029,7 +2483,7 @@ void pns_policy_free(struct pns_policy *p)
 	free(p->files);
 	free(p->sections);
 	free(p->entries);
-	free(p->slots);
+	free(p->heads);
 	confirmed_identity_clear(&p->who);
 	free(p);
 }
@@ -2077,27 +2531,26 @@ static int for_each_chain(
 {
 	int r;
 
-	r = visit(p, section_lookup(p, SECTION_DEFAULT, NULL, 0, 0), TIER_DEFAULT, fn, userdata);
+	r = visit(p, section_lookup(p, SECTION_DEFAULT, NULL, 0), TIER_DEFAULT, fn, userdata);
 	/* Headers are lower case, so a name with upper-case letters is matched by [uid:N] only. */
 	if (r >= 0 && id->name && !has_upper(id->name, strlen(id->name)))
-		r = visit(p, section_lookup(p, SECTION_USER, id->name, strlen(id->name), 0),
-			TIER_USER, fn, userdata);
-	if (r >= 0)
-		r = visit(p, section_lookup(p, SECTION_UID, NULL, 0, (uint32_t)id->uid), TIER_USER,
+		r = visit(p, section_lookup(p, SECTION_USER, id->name, strlen(id->name)), TIER_USER,
 			fn, userdata);
 	if (r >= 0)
-		r = visit(p, section_lookup(p, SECTION_GID, NULL, 0, (uint32_t)id->gid), TIER_GROUP,
-			fn, userdata);
+		r = visit(p, section_lookup_id(p, SECTION_UID, (uint32_t)id->uid), TIER_USER, fn,
+			userdata);
+	if (r >= 0)
+		r = visit(p, section_lookup_id(p, SECTION_GID, (uint32_t)id->gid), TIER_GROUP, fn,
+			userdata);
 	for (size_t i = 0; r >= 0 && i < id->n_groups; i++) {
 		const char *g = id->group_names ? id->group_names[i] : NULL;
 
 		if (id->groups)
-			r = visit(p,
-				section_lookup(p, SECTION_GID, NULL, 0, (uint32_t)id->groups[i]),
+			r = visit(p, section_lookup_id(p, SECTION_GID, (uint32_t)id->groups[i]),
 				TIER_GROUP, fn, userdata);
 		if (r >= 0 && g && !has_upper(g, strlen(g)))
-			r = visit(p, section_lookup(p, SECTION_GROUP, g, strlen(g), 0), TIER_GROUP,
-				fn, userdata);
+			r = visit(p, section_lookup(p, SECTION_GROUP, g, strlen(g)), TIER_GROUP, fn,
+				userdata);
 	}
 	return r;
 }
@@ -2270,9 +2723,14 @@ int pns_policy_confirm(
  * for each key remember the entry that appears last. Entries are stored in
  * file order, so "appears last" is "highest index".
  */
+struct best {
+	size_t entry[_TIER_MAX][_PNS_KEY_MAX]; /* 1 + index; 0: none */
+	uint32_t file[_TIER_MAX][_PNS_KEY_MAX];
+};
+
 static int consider(const struct pns_policy *p, size_t head, int tier, void *userdata)
 {
-	size_t(*best)[_PNS_KEY_MAX] = userdata;
+	struct best *best = userdata;
 
 	for (size_t si = head; si; si = p->sections[si - 1].next_same) {
 		const struct section *s = &p->sections[si - 1];
@@ -2283,8 +2741,10 @@ static int consider(const struct pns_policy *p, size_t head, int tier, void *use
 		for (size_t i = s->first_entry; i < s->first_entry + s->n_entries; i++) {
 			enum pns_key k = p->entries[i].key;
 
-			if (i + 1 > best[tier][k])
-				best[tier][k] = i + 1;
+			if (i + 1 > best->entry[tier][k]) {
+				best->entry[tier][k] = i + 1;
+				best->file[tier][k] = s->file;
+			}
 		}
 	}
 	return 0;
@@ -2293,7 +2753,7 @@ static int consider(const struct pns_policy *p, size_t head, int tier, void *use
 int pns_policy_resolve(
 	const struct pns_policy *p, const struct pns_identity *id, struct pns_settings *ret)
 {
-	size_t best[_TIER_MAX][_PNS_KEY_MAX] = {};
+	struct best best = {};
 	struct pns_settings s;
 	int r;
 
@@ -2301,63 +2761,70 @@ int pns_policy_resolve(
 		return -EINVAL;
 	if (p->failed || !(p->confirmed_all || identity_is_confirmed(p, id)))
 		return -ESTALE;
-	r = for_each_chain(p, id, consider, best);
+	r = for_each_chain(p, id, consider, &best);
 	if (r < 0)
 		return r;
 
 	pns_settings_builtin(&s);
 
 	for (int k = 0; k < _PNS_KEY_MAX; k++) {
+		char value[LINE_BYTES_MAX + 1], msg[LINE_BYTES_MAX + 256];
+		const struct policy_file *f;
 		const struct entry *e;
-		size_t i = best[TIER_USER][k];
+		union value v = {};
+		int tier = TIER_USER;
 
-		if (!i)
-			i = best[TIER_GROUP][k];
-		if (!i)
-			i = best[TIER_DEFAULT][k];
-		if (!i)
+		while (tier < _TIER_MAX && !best.entry[tier][k])
+			tier++;
+		if (tier == _TIER_MAX)
 			continue;
-		e = &p->entries[i - 1];
+		e = &p->entries[best.entry[tier][k] - 1];
+		f = &p->files[best.file[tier][k]];
+		/* The scanner parsed these very bytes: this cannot fail. */
+		memcpy(value, f->buf + e->val_off, e->val_len);
+		value[e->val_len] = '\0';
+		if (value_parse((enum pns_key)e->key, value, &v, msg, sizeof(msg)) < 0)
+			return -EINVAL;
 		switch (e->key) {
 		case PNS_KEY_ISOLATE:
-			s.isolate = e->v.u != 0;
+			s.isolate = v.u != 0;
 			break;
 		case PNS_KEY_NAMESPACES:
-			s.namespaces = (unsigned)e->v.u;
+			s.namespaces = (unsigned)v.u;
 			break;
 		case PNS_KEY_TMP:
-			s.tmp = (enum pns_tmp)e->v.u;
+			s.tmp = (enum pns_tmp)v.u;
 			break;
 		case PNS_KEY_TMP_SIZE:
-			s.tmp_size = e->v.size;
+			s.tmp_size = v.size;
 			break;
 		case PNS_KEY_TMP_INODES:
-			s.tmp_inodes = e->v.u;
+			s.tmp_inodes = v.u;
 			break;
 		case PNS_KEY_VAR_TMP:
-			s.var_tmp = (enum pns_tmp)e->v.u;
+			s.var_tmp = (enum pns_tmp)v.u;
 			break;
 		case PNS_KEY_SHM:
-			s.shm = (enum pns_shm)e->v.u;
+			s.shm = (enum pns_shm)v.u;
 			break;
 		case PNS_KEY_HOSTNAME:
 			/* Checked by the scanner: at most PNS_HOSTNAME_TEMPLATE_MAX bytes. */
 			snprintf(s.hostname, sizeof(s.hostname), "%.*s", (int)e->val_len,
-				p->files[e->file].buf + e->val_off);
+				f->buf + e->val_off);
 			break;
 		case PNS_KEY_SHARE:
-			s.share = (enum pns_share)e->v.u;
+			s.share = (enum pns_share)v.u;
 			break;
 		case PNS_KEY_USERNS_MAP:
-			s.userns_map = (enum pns_userns_map)e->v.u;
+			s.userns_map = (enum pns_userns_map)v.u;
 			break;
 		case PNS_KEY_USERNS_FALLBACK:
-			s.userns_fallback = (enum pns_userns_fallback)e->v.u;
+			s.userns_fallback = (enum pns_userns_fallback)v.u;
 			break;
 		default:
 			continue;
 		}
-		s.origin[k] = (struct pns_origin){.file = p->files[e->file].path, .line = e->line};
+		s.origin[k] = (struct pns_origin){.file = f->path, .line = e->line};
 	}
 	*ret = s;
 	return 0;
