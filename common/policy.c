@@ -620,12 +620,17 @@ static int slots_reserve(struct pns_policy *p, size_t more)
 	}
 	if (n == p->n_slots)
 		return 0;
-	/* heads[] first: 4-byte alignment, then tags[]. */
-	heads = calloc(n, slot_size);
+	/*
+	 * heads[] first: 4-byte alignment, then tags[]. Not calloc(): below
+	 * its mmap() threshold it clears fresh heap pages with memset(),
+	 * which faults them in one by one.
+	 */
+	heads = malloc(n * slot_size);
 	if (!heads)
 		return -ENOMEM;
-	tags = (uint16_t *)(heads + n);
 	prefault(heads, n * slot_size);
+	memset(heads, 0, n * slot_size);
+	tags = (uint16_t *)(heads + n);
 	/* Only the heads of chains are in the table; they are distinct, so no comparison. */
 	for (size_t i = 0; i < p->n_slots; i++)
 		if (p->tags[i]) {
@@ -1058,13 +1063,11 @@ static inline unsigned header_classes(const char *p, size_t n)
 	uint64_t any = 0;
 
 	if (n <= 32) {
+		__m128i lo = load16(p), hi = load16(p + 16);
 		uint64_t keep = ((uint64_t)1 << n) - 1, colon;
 
-		colon = (match16(load16(p), ':') | (uint64_t)match16(load16(p + 16), ':') << 16) &
-			keep;
-		any = (header_special16(load16(p)) | (uint64_t)header_special16(load16(p + 16))
-							     << 16) &
-		      keep;
+		colon = (match16(lo, ':') | (uint64_t)match16(hi, ':') << 16) & keep;
+		any = (header_special16(lo) | (uint64_t)header_special16(hi) << 16) & keep;
 		colons = colon ? 1 + ((colon & (colon - 1)) != 0) : 0;
 	} else
 		for (size_t i = 0; i < n; i += 16) {
