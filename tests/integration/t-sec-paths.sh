@@ -267,9 +267,10 @@ check_eq "race: the user's directory is still root's, 1777" "0 1777" "$(stat -c 
 wait_set_gone "$ub"
 check_eq "race: PID 1's mount table is unchanged" "$mounts_before" "$(sec_host_mounts)"
 # Anything changed since the stamp outside the user's own directories, the
-# test's files and what concurrent account changes touch.
+# test's files, the tree under test (its logs, wherever it was cloned) and
+# what concurrent account changes touch.
 changed=$(find /etc /usr /boot /opt /var/lib -xdev -newer "$stamp" 2>/dev/null |
-	grep -vE "^($PNS_T|/var/lib/pam_ns/(tmp|var-tmp)/$ub)(/|$)" |
+	grep -vE "^($PNS_T|$PNS_SRCDIR|$PNS_BUILDDIR|/var/lib/pam_ns/(tmp|var-tmp)/$ub)(/|$)" |
 	grep -vE '^/etc$|^/etc/(passwd|group|shadow|gshadow|subuid|subgid)-?$|^/etc/\.pwd\.lock$|^/etc/pam_ns-(test|bench)\.|^/etc/pam\.d(/pamns.*)?$|^/var/lib$|^/var/lib/(dpkg|apt|ucf)(/|$)|^/var/lib/pam_ns(/(tmp|var-tmp)(/[0-9]+)?)?$' )
 check_eq "race: nothing changed outside the user's own directories" "" "$changed"
 
