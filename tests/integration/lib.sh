@@ -29,7 +29,9 @@ unset TMPDIR
 PNS_SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PNS_BUILDDIR=${PNS_BUILDDIR:-$PNS_SRCDIR}
 PNS_MODULE_BUILT=$PNS_BUILDDIR/.libs/pam_ns.so
-PNS_HELPER_BUILT=$PNS_BUILDDIR/pam_ns-helper
+# PNS_TEST_HELPER: another build of the helper to test (scripts/check runs a
+# few scripts with the glibc one when the tree builds the musl one).
+PNS_HELPER_BUILT=${PNS_TEST_HELPER:-$PNS_BUILDDIR/pam_ns-helper}
 PNS_NSCTL_BUILT=$PNS_BUILDDIR/pam_nsctl
 PNS_DRIVE_BUILT=$PNS_BUILDDIR/tests/pam/pam-drive
 PNS_NSCTL=$PNS_NSCTL_BUILT # copies under $PNS_T/bin after pns_setup
