@@ -72,20 +72,15 @@ check_record() {
 		"$(grep -E '^status SigBlk:' <<<"$rec" | sed 's/^status //; s/[[:space:]]\+/ /g; s/ $//')" "$rec"
 }
 
-# anchor_signals UID: SigBlk and SigIgn of the anchor of the uid's set (the
-# pam_ns-anchor process with a descriptor on its state directory).
+# anchor_signals UID: SigBlk and SigIgn of the anchor of the uid's set.
 anchor_signals() {
-	local p f
-	for p in /proc/[0-9]*; do
-		[ "$(cat "$p/comm" 2>/dev/null)" = pam_ns-anchor ] || continue
-		for f in "$p"/fd/*; do
-			if [ "$(readlink "$f" 2>/dev/null)" = "$PNS_RUN_DIR/$1" ]; then
-				grep -E '^Sig(Blk|Ign):' "$p/status" | sed 's/[[:space:]]\+/ /g; s/ $//' | paste -sd'|'
-				return 0
-			fi
-		done
-	done
-	echo "no anchor for uid $1"
+	local p
+	p=$(sec_anchors_of_uid "$1" | head -n 1)
+	if [ -z "$p" ]; then
+		echo "no anchor for uid $1"
+		return 0
+	fi
+	grep -E '^Sig(Blk|Ign):' "/proc/$p/status" | sed 's/[[:space:]]\+/ /g; s/ $//' | paste -sd'|'
 }
 
 hostile_env=(TMPDIR=/etc "LD_PRELOAD=$PNS_T/lib/libsecmark.so" "SECMARK_LOG=$secmark_log"
