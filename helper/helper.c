@@ -83,7 +83,7 @@ static int cmp_int(const void *a, const void *b)
 	return *(const int *)a - *(const int *)b;
 }
 
-/* Fork the anchor; it builds the set and reports back before we join it. */
+/* In the anchor, before it serves: the error reply, then exit (helper.h). */
 void anchor_fail(int sync_fd, int error)
 {
 	struct pns_msg m = {.type = PNS_MSG_REPLY};
