@@ -7,7 +7,8 @@
 # openat (EMFILE at the Nth call, N = 1..14), sendmsg (EIO), write (EIO),
 # socket, bind, listen, mkdirat, flock, sethostname, capset, pidfd_open and
 # prctl; and in the PAM caller itself (strace on pam-drive): setns (EPERM),
-# pidfd_open, socketpair, clone3, connect. Then a read-only /run, a
+# pidfd_open, socketpair, clone3, connect, ioctl (the anchor's namespaces
+# through its pidfd: ENOTTY, as before Linux 6.11, must still join). Then a read-only /run, a
 # missing /run/pam_ns (made on demand, root 0700), all in a private mount
 # namespace. Every case is either a complete session (mount, IPC and UTS
 # all changed, /tmp a tmpfs) or a denial with the caller in all of its
@@ -155,13 +156,21 @@ done
 # the module to the helper (which joins the set), anything else is a denial.
 if sec_hold h --service plain pamns-sec-sc -- sh -c 'echo mnt=$(readlink /proc/self/ns/mnt); echo ready; exec cat >/dev/null'; then
 	held_mnt=$(kv mnt "$(cat "${SEC_HOLD_OUT[h]}")")
-	for c in "inject=connect:error=ECONNREFUSED" "inject=connect:error=EIO"; do
+	# ioctl: PIDFD_GET_*_NAMESPACE (Linux 6.11), with which the module checks
+	# the anchor's namespaces before setns(). ENOTTY is an older kernel: the
+	# module must take its other path (join, compare, go back on a mismatch)
+	# and still join; any other error is a denial.
+	for c in "inject=connect:error=ECONNREFUSED" "inject=connect:error=EIO" \
+		"inject=ioctl:error=ENOTTY" "inject=ioctl:error=ESRCH"; do
 		out=$(drive_traced "$c" --service plain pamns-sec-sc -- sh -c "$probe_cmd" 2>&1)
 		outcome "caller $c, set exists" "$out"
 		if [ "$(kv open_rc "$out")" = PAM_SUCCESS ]; then
 			check_eq "caller $c, set exists: joined the existing set" "$held_mnt" "$(kv ns_mnt "$out")" "$out"
 		fi
 	done
+	out=$(drive_traced "inject=ioctl:error=ENOTTY" --service plain pamns-sec-sc -- sh -c "$probe_cmd" 2>&1)
+	check_eq "caller ioctl ENOTTY (a kernel before 6.11): the join still succeeds" PAM_SUCCESS \
+		"$(kv open_rc "$out")" "$out"
 	sec_release h
 else
 	fail "hold a session for the connect faults" "$(cat "${SEC_HOLD_OUT[h]}")"
