@@ -156,19 +156,28 @@ static void expect_refused(const char *path, bool root, int expected_r, const ch
 	pns_diag_list_clear(&d);
 }
 
-static struct pns_policy *expect_loaded(const char *path, bool root, const char *what)
+typedef int (*loader_fn)(const char *, bool, struct pns_policy **, struct pns_diag_list *);
+
+/* A valid policy through loader (pns_policy_load or pns_policy_scan), no diagnostic. */
+static struct pns_policy *expect_valid(
+	loader_fn loader, const char *verb, const char *path, bool root, const char *what)
 {
 	struct pns_diag_list d = {};
 	struct pns_policy *p = NULL;
 	int r;
 
-	r = pns_policy_load(path, root, &p, &d);
+	r = loader(path, root, &p, &d);
 	if (r != 0 || !p || d.n != 0) {
 		print_diags(&d);
 		pns_diag_list_clear(&d);
-		fail_msg("%s: load = %d, expected a valid policy", what, r);
+		fail_msg("%s: %s = %d, expected a valid policy", what, verb, r);
 	}
 	return p;
+}
+
+static struct pns_policy *expect_loaded(const char *path, bool root, const char *what)
+{
+	return expect_valid(pns_policy_load, "load", path, root, what);
 }
 
 static struct pns_identity ident(const char *name, uid_t uid, gid_t gid, const gid_t *groups,
@@ -1270,17 +1279,7 @@ static void test_crosscheck(void **state)
 
 static struct pns_policy *expect_scanned(const char *path, const char *what)
 {
-	struct pns_diag_list d = {};
-	struct pns_policy *p = NULL;
-	int r;
-
-	r = pns_policy_scan(path, false, &p, &d);
-	if (r != 0 || !p || d.n != 0) {
-		print_diags(&d);
-		pns_diag_list_clear(&d);
-		fail_msg("%s: scan = %d, expected a valid policy", what, r);
-	}
-	return p;
+	return expect_valid(pns_policy_scan, "scan", path, false, what);
 }
 
 static void expect_confirmed(struct pns_policy *p, const struct pns_identity *id, const char *what)
