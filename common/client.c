@@ -38,9 +38,9 @@ int pns_recv_msg(
 	return 0;
 }
 
-int pns_open_state_dir(uint32_t uid, bool create, int *ret_run_fd)
+int pns_open_state_dir(uint32_t uid, bool create, int *ret_run_fd, char *why)
 {
-	char parent[256], name[16];
+	char parent[256], name[16], path[256];
 	const char *dir = PNS_RUN_DIR, *slash = strrchr(dir, '/');
 	_cleanup_close_ int parent_fd = -1, run_fd = -1, fd = -1;
 	mode_t mode = create ? 0700 : 0;
@@ -57,18 +57,47 @@ int pns_open_state_dir(uint32_t uid, bool create, int *ret_run_fd)
 		return negative_errno();
 	if (fstat(parent_fd, &st) < 0)
 		return negative_errno();
-	if (st.st_uid != 0 || ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)))
+	if (st.st_uid != 0 || ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))) {
+		if (why)
+			snprintf(why, PNS_PATH_WHY_MAX,
+				"%.160s: owner uid %u, mode %04o, must be owned by root and sticky "
+				"if "
+				"others may write",
+				parent, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
 		return -EPERM;
-	run_fd = pns_open_root_dir(parent_fd, slash + 1, mode, S_IRWXG | S_IRWXO);
+	}
+	run_fd = pns_open_root_dir(parent_fd, slash + 1, mode, S_IRWXG | S_IRWXO, dir, why);
 	if (run_fd < 0)
 		return run_fd;
 	snprintf(name, sizeof(name), "%u", uid);
-	fd = pns_open_root_dir(run_fd, name, mode, S_IRWXG | S_IRWXO);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = pns_open_root_dir(run_fd, name, mode, S_IRWXG | S_IRWXO, path, why);
 	if (fd < 0)
 		return fd;
 	if (ret_run_fd)
 		*ret_run_fd = TAKE_FD(run_fd);
 	return TAKE_FD(fd);
+}
+
+size_t pns_state_base_problems(char why[][PNS_PATH_WHY_MAX], size_t max)
+{
+	static const char *const bases[] = {
+		PNS_RUN_DIR,
+		PNS_STATE_DIR,
+		PNS_STATE_DIR "/" PNS_STATE_SUBDIR_TMP,
+		PNS_STATE_DIR "/" PNS_STATE_SUBDIR_VAR_TMP,
+	};
+	struct stat st;
+	size_t n = 0;
+
+	for (size_t i = 0; i < ELEMENTSOF(bases) && n < max; i++) {
+		/* Missing is fine: the helper makes each one, root 0700, on demand. */
+		if (lstat(bases[i], &st) < 0)
+			continue;
+		if (pns_root_dir_problem(&st, S_IRWXG | S_IRWXO, bases[i], why[n]) < 0)
+			n++;
+	}
+	return n;
 }
 
 int pns_recv_anchor_reply(int fd, const struct pns_plan *plan, const char *name, uint64_t deadline,

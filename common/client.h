@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/fdutil.h"
 #include "common/macro.h"
 #include "common/proto.h"
 
@@ -20,12 +21,21 @@ int pns_recv_msg(int fd, struct pns_msg *ret, int *fds, size_t max_fds, size_t *
 	uint64_t deadline) _warn_unused_result_;
 
 /*
+ * The state bases as they are now (PNS_RUN_DIR, PNS_STATE_DIR and its tmp
+ * and var-tmp): one sentence in why[] for each that exists and is not a
+ * directory of root's with mode 0700 (the helper refuses those; a missing
+ * one it creates). Returns how many, at most max.
+ */
+size_t pns_state_base_problems(char why[][PNS_PATH_WHY_MAX], size_t max);
+
+/*
  * Open PNS_RUN_DIR/UID, creating it (and PNS_RUN_DIR) with create. Every
  * component below /run is opened O_NOFOLLOW and must be a root-owned
  * directory closed to group and others. With ret_run_fd, also hand out
- * PNS_RUN_DIR itself.
+ * PNS_RUN_DIR itself. On a refusal of a component (-EPERM, -ENOTDIR,
+ * -ELOOP), why (may be NULL) names it: see pns_root_dir_problem().
  */
-int pns_open_state_dir(uint32_t uid, bool create, int *ret_run_fd) _warn_unused_result_;
+int pns_open_state_dir(uint32_t uid, bool create, int *ret_run_fd, char *why) _warn_unused_result_;
 
 /*
  * Read an anchor's answer to a session request for plan on fd (the set is

@@ -187,24 +187,82 @@ int pns_connect_at(int dir_fd, const char *name)
 	return TAKE_FD(fd);
 }
 
-int pns_open_root_dir(int dir_fd, const char *name, mode_t mode, mode_t forbidden_mode)
+static const char *file_kind(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFLNK:
+		return "a symbolic link";
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFSOCK:
+		return "a socket";
+	case S_IFREG:
+		return "a regular file";
+	case S_IFCHR:
+	case S_IFBLK:
+		return "a device node";
+	default:
+		return "not a directory";
+	}
+}
+
+int pns_root_dir_problem(const struct stat *st, mode_t forbidden_mode, const char *path, char *why)
+{
+	mode_t bad = S_IWGRP | S_IWOTH | forbidden_mode;
+	char must[64];
+	int r = 0;
+
+	if ((forbidden_mode & (S_IRWXG | S_IRWXO)) == (S_IRWXG | S_IRWXO))
+		snprintf(must, sizeof(must), "a directory owned by root, mode 0700");
+	else
+		snprintf(must, sizeof(must),
+			"a directory owned by root, not writable by group or others");
+
+	if (!S_ISDIR(st->st_mode)) {
+		if (why)
+			snprintf(why, PNS_PATH_WHY_MAX, "%s: is %s, must be %s", path,
+				file_kind(st->st_mode), must);
+		return S_ISLNK(st->st_mode) ? -ELOOP : -ENOTDIR;
+	}
+	if (st->st_uid != 0) {
+		if (why)
+			snprintf(why, PNS_PATH_WHY_MAX, "%s: owned by uid %u, must be %s", path,
+				(unsigned)st->st_uid, must);
+		r = -EPERM;
+	} else if (st->st_mode & bad) {
+		if (why)
+			snprintf(why, PNS_PATH_WHY_MAX, "%s: mode %04o, must be %s", path,
+				(unsigned)(st->st_mode & 07777), must);
+		r = -EPERM;
+	}
+	return r;
+}
+
+int pns_open_root_dir(int dir_fd, const char *name, mode_t mode, mode_t forbidden_mode,
+	const char *path, char *why)
 {
 	_cleanup_close_ int fd = -1;
 	struct stat st;
+	int r;
 
 	if (mode != 0 && mkdirat(dir_fd, name, mode) < 0 && errno != EEXIST)
 		return negative_errno();
 	/* O_NOFOLLOW|O_DIRECTORY: a symlink, FIFO or file planted here is
 	 * refused at once and never blocks (CVE-2024-22365). */
 	fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return negative_errno();
+	if (fd < 0) {
+		r = negative_errno();
+		/* Say what is there instead; the stat is only for the message. */
+		if ((r == -ENOTDIR || r == -ELOOP) &&
+			fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			return pns_root_dir_problem(&st, forbidden_mode, path, why);
+		return r;
+	}
 	if (fstat(fd, &st) < 0)
 		return negative_errno();
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH | forbidden_mode)))
-		return -EPERM;
+	r = pns_root_dir_problem(&st, forbidden_mode, path, why);
+	if (r < 0)
+		return r;
 	return TAKE_FD(fd);
 }
 

@@ -41,11 +41,25 @@ int pns_pidfd_send_signal(int pidfd, int sig);
 /* Connect a SOCK_SEQPACKET socket to dir_fd/name and check that the peer is root. */
 int pns_connect_at(int dir_fd, const char *name) _warn_unused_result_;
 
-/* Open (creating with mode if missing) a directory below dir_fd that must be a
- * real directory owned by root and not writable by group or others (plus
- * the bits in forbidden_mode). Never follows a symlink. */
-int pns_open_root_dir(
-	int dir_fd, const char *name, mode_t mode, mode_t forbidden_mode) _warn_unused_result_;
+/* Room for a sentence that names a refused path and says what it must be. */
+#define PNS_PATH_WHY_MAX 256
+
+/*
+ * Whether st (of the directory at path) is a real directory owned by root
+ * and not writable by group or others, nor has any bit of forbidden_mode.
+ * 0, or -ENOTDIR / -ELOOP (a symlink) / -EPERM with, when why is not NULL,
+ * one sentence in why[PNS_PATH_WHY_MAX] naming the path, what is wrong and
+ * what it must be: "/var/lib/pam_ns: mode 0755, must be a directory owned by
+ * root, mode 0700".
+ */
+int pns_root_dir_problem(const struct stat *st, mode_t forbidden_mode, const char *path,
+	char *why) _warn_unused_result_;
+
+/* Open (creating with mode if missing) a directory below dir_fd that must
+ * pass pns_root_dir_problem(). Never follows a symlink. path names it in
+ * the sentence written to why (may be NULL) on a refusal. */
+int pns_open_root_dir(int dir_fd, const char *name, mode_t mode, mode_t forbidden_mode,
+	const char *path, char *why) _warn_unused_result_;
 
 /* A fresh directory stream on dir_fd's directory (its own file description,
  * so dir_fd's offset is untouched). Close it with closedir(). */

@@ -271,8 +271,8 @@ size_t pns_plan_mount_steps(const struct pns_plan *p, struct pns_mount_step step
 	steps[n].flags = MS_SLAVE | MS_REC;
 	n++;
 
-	add_tmp(p, p->tmp, "/tmp", "tmp", steps, &n);
-	add_tmp(p, p->var_tmp, "/var/tmp", "var-tmp", steps, &n);
+	add_tmp(p, p->tmp, "/tmp", PNS_STATE_SUBDIR_TMP, steps, &n);
+	add_tmp(p, p->var_tmp, "/var/tmp", PNS_STATE_SUBDIR_VAR_TMP, steps, &n);
 
 	if (p->shm_private) {
 		memset(&steps[n], 0, sizeof(steps[n]));

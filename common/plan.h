@@ -84,11 +84,15 @@ enum pns_step_kind {
 struct pns_mount_step {
 	enum pns_step_kind kind;
 	const char *target;	  /* absolute, fixed string: never from the policy */
-	const char *state_subdir; /* BIND_DIR: "tmp" or "var-tmp" */
+	const char *state_subdir; /* BIND_DIR: PNS_STATE_SUBDIR_TMP or _VAR_TMP */
 	unsigned long flags;	  /* MS_* */
 	char data[96];		  /* tmpfs: "mode=1777,size=...,nr_inodes=..." */
 	bool optional;		  /* skip when target does not exist (/dev/mqueue) */
 };
+
+/* tmp = dir keeps STATE_DIR/<subdir>/<uid> for /tmp and /var/tmp. */
+#define PNS_STATE_SUBDIR_TMP "tmp"
+#define PNS_STATE_SUBDIR_VAR_TMP "var-tmp"
 
 #define PNS_MAX_STEPS 6
 /* Fill steps[] (at most PNS_MAX_STEPS) and return how many. */

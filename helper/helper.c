@@ -256,13 +256,18 @@ static int find_or_create(const struct pns_plan *plan, int caller_pidfd, struct 
 	int ret_fds[2], size_t *ret_n_fds)
 {
 	_cleanup_close_ int run_fd = -1, dir_fd = -1, lock_fd = -1;
-	char name[PNS_SET_NAME_MAX + 1];
+	char name[PNS_SET_NAME_MAX + 1], why[PNS_PATH_WHY_MAX];
 	uint64_t deadline = pns_now_usec() + PNS_LOCK_WAIT_USEC;
 	int r;
 
 	for (;;) {
 		run_fd = safe_close(run_fd);
-		dir_fd = pns_open_state_dir(plan->uid, true, &run_fd);
+		why[0] = 0;
+		dir_fd = pns_open_state_dir(plan->uid, true, &run_fd, why);
+		if (dir_fd < 0 && why[0]) {
+			helper_log(LOG_ERR, "Refusing state directory %s", why);
+			return dir_fd;
+		}
 		if (dir_fd < 0) {
 			errno = -dir_fd;
 			helper_log(LOG_ERR, "Failed to open state directory %s/%u: %m", PNS_RUN_DIR,

@@ -41,49 +41,68 @@ static void fd_path(int fd, char buf[static 32])
 	snprintf(buf, 32, "/proc/self/fd/%d", fd);
 }
 
-/* STATE_DIR/<subdir>/<uid>: root-owned bases (0700), the per-user directory root 1777. */
-static int open_state_dir(const char *subdir, uint32_t uid)
+/*
+ * STATE_DIR/<subdir>/<uid>: root-owned bases (0700), the per-user directory
+ * root 1777. A refusal names the path and what it must be in why.
+ */
+static int open_state_dir(const char *subdir, uint32_t uid, char *why)
 {
-	char parent[PATH_MAX], uidname[16];
+	char parent[PATH_MAX], path[PATH_MAX], uidname[16];
 	const char *dir = PNS_STATE_DIR, *slash = strrchr(dir, '/');
 	_cleanup_close_ int parent_fd = -1, base_fd = -1, sub_fd = -1, fd = -1;
 	struct stat st;
+	int r;
 
 	if (!slash || slash == dir)
 		return -EINVAL;
 	snprintf(parent, sizeof(parent), "%.*s", (int)(slash - dir), dir);
 	parent_fd = open_no_symlinks(parent, O_DIRECTORY);
+	if (parent_fd == -ELOOP)
+		snprintf(why, PNS_PATH_WHY_MAX, "%.160s: has a symbolic link in its path", parent);
 	if (parent_fd < 0)
 		return parent_fd;
 	if (fstat(parent_fd, &st) < 0)
 		return negative_errno();
-	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
-		return -EPERM;
-	base_fd = pns_open_root_dir(parent_fd, slash + 1, 0700, S_IRWXG | S_IRWXO);
+	r = pns_root_dir_problem(&st, 0, parent, why);
+	if (r < 0)
+		return r;
+	base_fd = pns_open_root_dir(parent_fd, slash + 1, 0700, S_IRWXG | S_IRWXO, dir, why);
 	if (base_fd < 0)
 		return base_fd;
-	sub_fd = pns_open_root_dir(base_fd, subdir, 0700, S_IRWXG | S_IRWXO);
+	snprintf(path, sizeof(path), "%s/%s", dir, subdir);
+	sub_fd = pns_open_root_dir(base_fd, subdir, 0700, S_IRWXG | S_IRWXO, path, why);
 	if (sub_fd < 0)
 		return sub_fd;
 
 	snprintf(uidname, sizeof(uidname), "%u", uid);
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, subdir, uidname);
 	if (mkdirat(sub_fd, uidname, 0700) < 0 && errno != EEXIST)
 		return negative_errno();
 	fd = openat(sub_fd, uidname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return negative_errno();
+	if (fd < 0) {
+		r = negative_errno();
+		if ((r == -ENOTDIR || r == -ELOOP) &&
+			fstatat(sub_fd, uidname, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			return pns_root_dir_problem(&st, 0, path, why);
+		return r;
+	}
 	if (fstat(fd, &st) < 0)
 		return negative_errno();
 	/* Only root can create entries here (the bases are 0700), so anything
-	 * else is corruption: refuse rather than adopt it. */
-	if (!S_ISDIR(st.st_mode) || st.st_uid != 0)
+	 * else is corruption: refuse rather than adopt it. Root's own
+	 * directory is made 1777 below, whatever its mode was. */
+	if (st.st_uid != 0) {
+		snprintf(why, PNS_PATH_WHY_MAX,
+			"%.160s: owned by uid %u, must be a directory owned by root", path,
+			(unsigned)st.st_uid);
 		return -EPERM;
+	}
 	if ((st.st_mode & 07777) != 01777 && fchmod(fd, 01777) < 0)
 		return negative_errno();
 	return TAKE_FD(fd);
 }
 
-static int do_step(const struct pns_mount_step *s, uint32_t uid)
+static int do_step(const struct pns_mount_step *s, uint32_t uid, char *why)
 {
 	_cleanup_close_ int target_fd = -1, src_fd = -1, top_fd = -1;
 	char target[32], src[32];
@@ -113,7 +132,7 @@ static int do_step(const struct pns_mount_step *s, uint32_t uid)
 			return negative_errno();
 		return 0;
 	case PNS_STEP_BIND_DIR:
-		src_fd = open_state_dir(s->state_subdir, uid);
+		src_fd = open_state_dir(s->state_subdir, uid, why);
 		if (src_fd < 0)
 			return src_fd;
 		fd_path(src_fd, src);
@@ -170,8 +189,15 @@ int anchor_setup(int dir_fd, const char *name, const struct pns_plan *plan)
 
 	n_steps = pns_plan_mount_steps(plan, steps);
 	for (size_t i = 0; i < n_steps; i++) {
-		int r = do_step(&steps[i], plan->uid);
+		char why[PNS_PATH_WHY_MAX] = "";
+		int r = do_step(&steps[i], plan->uid, why);
 
+		if (r < 0 && why[0]) {
+			/* The state directory was refused before any mount: say
+			 * which path and why, not that a mount failed. */
+			helper_log(LOG_ERR, "Refusing state directory %s", why);
+			return r;
+		}
 		if (r < 0) {
 			errno = -r;
 			helper_log(LOG_ERR, "Failed to mount %s for uid %u: %m", steps[i].target,

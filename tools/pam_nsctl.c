@@ -483,12 +483,42 @@ static int usage_error(const char *fmt, ...)
 
 /* ---- check -------------------------------------------------------------- */
 
+static void state_problems_print(FILE *f, char why[][PNS_PATH_WHY_MAX], size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		text_put(f, why[i]);
+		fputc('\n', f);
+	}
+	if (n > 0)
+		fprintf(f,
+			"state directories: %zu problem%s; pam_ns denies the sessions it would "
+			"isolate until this is fixed\n",
+			n, n == 1 ? "" : "s");
+}
+
+static void state_problems_json(FILE *f, char why[][PNS_PATH_WHY_MAX], size_t n)
+{
+	fputs("\"state_problems\":[", f);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			fputc(',', f);
+		json_string(f, why[i]);
+	}
+	fputc(']', f);
+}
+
 static int cmd_check(const struct options *o)
 {
 	_cleanup_(pns_policy_freep) struct pns_policy *p = NULL;
 	_cleanup_diags_ struct pns_diag_list diags = {};
 	_cleanup_file_list_ struct file_list files = {};
+	char state[4][PNS_PATH_WHY_MAX];
+	size_t n_state;
 	int r;
+
+	/* The state bases are checked too: a loose one denies every isolated
+	 * login (the helper refuses it), however valid the policy. */
+	n_state = pns_state_base_problems(state, ELEMENTSOF(state));
 
 	r = pns_policy_load(o->config, true, &p, &diags);
 	if (r == 0) {
@@ -501,13 +531,16 @@ static int cmd_check(const struct options *o)
 					fputc(',', stdout);
 				json_string_or_null(stdout, pns_policy_file(p, i));
 			}
-			fprintf(stdout, "],\"sections\":%zu}\n", ns);
+			fprintf(stdout, "],\"sections\":%zu,", ns);
+			state_problems_json(stdout, state, n_state);
+			fputs("}\n", stdout);
 		} else {
 			text_put(stdout, o->config);
 			printf(": valid (%zu file%s, %zu section%s)\n", nf, nf == 1 ? "" : "s", ns,
 				ns == 1 ? "" : "s");
+			state_problems_print(stdout, state, n_state);
 		}
-		return EXIT_OK;
+		return n_state > 0 ? EXIT_NEGATIVE : EXIT_OK;
 	}
 
 	/* Not loaded: still say which files the policy is made of, if we can
@@ -523,7 +556,8 @@ static int cmd_check(const struct options *o)
 				fputc(',', stdout);
 			json_string(stdout, files.names[i]);
 		}
-		fputc(']', stdout);
+		fputs("],", stdout);
+		state_problems_json(stdout, state, n_state);
 		if (r != -EINVAL) {
 			fputs(",\"error\":", stdout);
 			json_string(stdout, strerror(-r));
@@ -537,6 +571,7 @@ static int cmd_check(const struct options *o)
 				diags.n, diags.n == 1 ? "" : "s");
 		else
 			printf(": could not be read: %s\n", strerror(-r));
+		state_problems_print(stdout, state, n_state);
 	}
 	if (r != -EINVAL) {
 		if (o->json)
@@ -1371,7 +1406,7 @@ static int sets_collect(struct set_list *l)
 			(fstatat(run_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 				!S_ISDIR(st.st_mode)))
 			continue;
-		dir_fd = pns_open_state_dir(uid, false, NULL);
+		dir_fd = pns_open_state_dir(uid, false, NULL, NULL);
 		if (dir_fd == -ENOENT || dir_fd == -ELOOP || dir_fd == -ENOTDIR)
 			continue; /* removed, or replaced, since readdir */
 		if (dir_fd == -EPERM) {
@@ -1685,7 +1720,7 @@ static int pick_set(const struct options *o, struct target *t, char *why, size_t
 	who_string(t->name, t->uid, t->who, sizeof(t->who));
 	t->set.uid = t->uid;
 
-	t->dir_fd = pns_open_state_dir(t->uid, false, NULL);
+	t->dir_fd = pns_open_state_dir(t->uid, false, NULL, NULL);
 	if (t->dir_fd == -ENOENT) {
 		snprintf(why, size, "No active set for %s.", t->who);
 		return EXIT_NEGATIVE;

@@ -391,6 +391,19 @@ syslog_since_start() {
 	tail -n +"$((PNS_SYSLOG_MARK + 1))" "$PNS_SYSLOG_FILE"
 }
 
+# syslog_mark: remember where syslog is now; syslog_since_mark prints what
+# came after (one case's lines, where syslog_since_start has the script's).
+PNS_SYSLOG_CASE=0
+syslog_mark() {
+	PNS_SYSLOG_CASE=0
+	[ -n "${PNS_SYSLOG_FILE:-}" ] && [ -r "$PNS_SYSLOG_FILE" ] || return 0
+	PNS_SYSLOG_CASE=$(wc -l <"$PNS_SYSLOG_FILE")
+}
+syslog_since_mark() {
+	[ -n "${PNS_SYSLOG_FILE:-}" ] && [ -r "$PNS_SYSLOG_FILE" ] || return 0
+	tail -n +"$((PNS_SYSLOG_CASE + 1))" "$PNS_SYSLOG_FILE"
+}
+
 # ---------------------------------------------------------------- accounts
 
 # Live (not zombie) processes running as UID: all started by this test.

@@ -118,16 +118,50 @@ expect_denied() {
 		"$(sec_helper_runs | grep -v '^exit=')"
 }
 
+# why_of KIND: what the refusal says of an object of that kind.
+why_of() {
+	case $1 in
+	file) echo "is a regular file" ;;
+	symlink-*) echo "is a symbolic link" ;;
+	fifo) echo "is a FIFO" ;;
+	user-dir) echo "owned by uid $ua" ;;
+	root-dir-0755) echo "mode 0755" ;;
+	esac
+}
+# expect_refused TAG PATH KIND: since syslog_mark, the refusal names the
+# planted object and what is wrong with it, not the step that met it (so a
+# denial for another reason, a loose base say, cannot pass for this one).
+_refusal_logged() { syslog_since_mark | grep -qF "Refusing state directory $1: $2, must be"; }
+expect_refused() {
+	if wait_until 5 _refusal_logged "$2" "$(why_of "$3")"; then
+		pass "$1: the log names $2 and what is wrong with it"
+	else
+		fail "$1: the log names $2 and what is wrong with it" \
+			"expected a line with 'Refusing state directory $2: $(why_of "$3"), must be'
+syslog since the case began:
+$(syslog_since_mark | tail -n 8)"
+	fi
+	check_not_contains "$1: the log does not blame a mount" "$(syslog_since_mark)" "Failed to mount"
+}
+# fresh_uid_dir: no set of uid A, no /run/pam_ns/A (each case starts there).
+fresh_uid_dir() {
+	sec_wait_no_anchor "$ua"
+	rm -rf --one-file-system "${PNS_RUN_DIR:?}/$ua"
+}
+
 # --- 1a. /run/pam_ns/UID and /var/lib/pam_ns/tmp/UID planted on the host ---
 kinds=(file symlink-etc symlink-canary fifo user-dir root-dir-0755)
 for kind in "${kinds[@]}"; do
 	for svc in user session; do
 		p=$PNS_RUN_DIR/$ua
-		mkdir -p -m 0700 "$PNS_RUN_DIR"
+		fresh_uid_dir
+		[ -d "$PNS_RUN_DIR" ] || install -d -m 0700 "$PNS_RUN_DIR"
 		plant "$p" "$kind" "$ua"
 		before=$(planted_sig "$p")
+		syslog_mark
 		out=$(echo "start_mnt=$(host_ns mnt)"; pam_drive --service "$svc" pamns-sec-pa -- true 2>&1)
 		expect_denied "run/pam_ns/UID is a $kind ($svc)" "$out"
+		expect_refused "run/pam_ns/UID is a $kind ($svc)" "$p" "$kind"
 		check_eq "run/pam_ns/UID is a $kind ($svc): left as it was" "$before" "$(planted_sig "$p")"
 		unplant "$p"
 	done
@@ -135,13 +169,20 @@ done
 check_eq "run/pam_ns/UID squats: canary untouched" "$canary_before" "$(canary_sig)"
 check_eq "run/pam_ns/UID squats: /etc untouched" "$etc_before" "$(etc_sig)"
 
-# /var/lib/pam_ns/tmp/UID (tmp = dir): the bases are root's (made here the
-# way the helper makes them, if they do not exist yet).
-mkdir -p -m 0700 /var/lib/pam_ns/tmp /var/lib/pam_ns/var-tmp
+# /var/lib/pam_ns/tmp/UID (tmp = dir): the bases are root's 0700, each
+# level made with that mode here the way the helper makes them (mkdir -p -m
+# would give the upper levels the umask's mode), and checked, so that a
+# refusal below is about the planted object and nothing else.
+for d in /var/lib/pam_ns /var/lib/pam_ns/tmp /var/lib/pam_ns/var-tmp; do
+	[ -d "$d" ] || mkdir -m 0700 "$d"
+	check_eq "the base $d is root's, mode 0700" "0 700 directory" "$(stat -c '%u %a %F' "$d")"
+done
 for kind in "${kinds[@]}"; do
 	p=/var/lib/pam_ns/tmp/$ua
+	fresh_uid_dir
 	plant "$p" "$kind" "$ua"
 	before=$(planted_sig "$p")
+	syslog_mark
 	out=$(echo "start_mnt=$(host_ns mnt)"; pam_drive --service dir pamns-sec-pa -- stat -c 'tmp_ino=%i' /tmp 2>&1)
 	if [ "$kind" = root-dir-0755 ]; then
 		# Root's own directory: adopted (made 1777) or refused, never half.
@@ -155,6 +196,7 @@ for kind in "${kinds[@]}"; do
 		sec_helper_runs >/dev/null
 	else
 		expect_denied "var/lib/pam_ns/tmp/UID is a $kind" "$out"
+		expect_refused "var/lib/pam_ns/tmp/UID is a $kind" "$p" "$kind"
 		check_eq "var/lib/pam_ns/tmp/UID is a $kind: left as it was" "$before" "$(planted_sig "$p")"
 	fi
 	wait_set_gone "$ua"
@@ -167,9 +209,19 @@ check_eq "var/lib squats: /etc untouched (mode of /etc and /etc/shadow too)" "$e
 # --- 1b. the lock and the socket in a proper /run/pam_ns/UID ----------------
 for obj in lock user.sock; do
 	for kind in symlink-canary fifo root-dir-0755; do
-		mkdir -p -m 0700 "$PNS_RUN_DIR/$ua"
+		fresh_uid_dir
+		mkdir -m 0700 "$PNS_RUN_DIR/$ua"
 		p=$PNS_RUN_DIR/$ua/$obj
-		[ "$kind" = symlink-canary ] && ln -s "$canary/file" "$p" || plant "$p" "$kind"
+		if [ "$kind" = symlink-canary ]; then
+			ln -s "$canary/file" "$p"
+			want="symlink -> $canary/file"
+		else
+			plant "$p" "$kind"
+			want=$(planted_sig "$p")
+			[ "$kind" = fifo ] && want="fifo 600 0"
+			[ "$kind" = root-dir-0755 ] && want="dir 0 []"
+		fi
+		check_eq "UID/$obj is a $kind: planted" "$want" "$(planted_sig "$p")"
 		out=$(echo "start_mnt=$(host_ns mnt)"; pam_drive --service user pamns-sec-pa -- true 2>&1)
 		rc=$(kv open_rc "$out")
 		if [ "$rc" = PAM_SUCCESS ]; then
@@ -190,17 +242,43 @@ done
 # --- 1c. /run/pam_ns and /var/lib/pam_ns themselves, in a sandbox ----------
 for kind in "${kinds[@]}"; do
 	setup="$(declare -f plant); canary='$canary'; plant /run/pam_ns $kind $ua"
+	syslog_mark
 	out=$(sec_fresh_run "$setup" --service user pamns-sec-pa -- true 2>&1)
 	expect_denied "sandbox: /run/pam_ns is a $kind" "$out"
+	expect_refused "sandbox: /run/pam_ns is a $kind" /run/pam_ns "$kind"
 	for base in /var/lib/pam_ns /var/lib/pam_ns/tmp; do
 		[ "$kind" = file ] && [ $base = /var/lib/pam_ns/tmp ] && continue
 		mk=:
 		[ $base = /var/lib/pam_ns/tmp ] && mk="mkdir -m 0700 /var/lib/pam_ns"
 		setup="$(declare -f plant); canary='$canary'; $mk; plant $base $kind $ua"
+		syslog_mark
 		out=$(sec_fresh_run "$setup" --service dir pamns-sec-pa -- true 2>&1)
 		expect_denied "sandbox: $base is a $kind" "$out"
+		expect_refused "sandbox: $base is a $kind" "$base" "$kind"
 	done
 done
+
+# A loose base made the way `mkdir -p -m 0700 /var/lib/pam_ns/tmp` makes it
+# (the upper level 0755): the log and pam_nsctl check both name that level.
+setup="mkdir -m 0755 /var/lib/pam_ns && mkdir -m 0700 /var/lib/pam_ns/tmp"
+syslog_mark
+out=$(sec_fresh_run "$setup" --service dir pamns-sec-pa -- true 2>&1)
+expect_denied "sandbox: /var/lib/pam_ns is 0755 under a 0700 tmp" "$out"
+expect_refused "sandbox: /var/lib/pam_ns is 0755 under a 0700 tmp" /var/lib/pam_ns root-dir-0755
+check_contains "sandbox: the log says what /var/lib/pam_ns must be" "$(syslog_since_mark)" \
+	"Refusing state directory /var/lib/pam_ns: mode 0755, must be a directory owned by root, mode 0700"
+out=$(timeout 60 unshare -m --propagation private sh -c '
+	mount -t tmpfs -o mode=0755,size=4m pamns-sec-varlib /var/lib || exit 125
+	'"$setup"' || exit 125
+	"$1" check --config "$2"; echo "rc=$?"' sh "$PNS_NSCTL" "$PNS_CONF" 2>&1)
+check_contains "pam_nsctl check: names the loose base" "$out" \
+	"/var/lib/pam_ns: mode 0755, must be a directory owned by root, mode 0700"
+check_eq "pam_nsctl check: a loose base is a negative answer (exit 1)" 1 "$(kv rc "$out")" "$out"
+out=$(timeout 60 unshare -m --propagation private sh -c '
+	mount -t tmpfs -o mode=0755,size=4m pamns-sec-varlib /var/lib || exit 125
+	mkdir -m 0700 /var/lib/pam_ns
+	"$1" check --config "$2"; echo "rc=$?"' sh "$PNS_NSCTL" "$PNS_CONF" 2>&1)
+check_eq "pam_nsctl check: a root 0700 base is fine (exit 0)" 0 "$(kv rc "$out")" "$out"
 check_eq "sandbox squats: canary untouched" "$canary_before" "$(canary_sig)"
 check_eq "sandbox squats: /etc untouched" "$etc_before" "$(etc_sig)"
 check_eq "sandbox squats: host mount table unchanged" "$mounts_before" "$(sec_host_mounts)"
