@@ -38,6 +38,7 @@ struct args {
 	const char *helper;
 	unsigned timeout_sec;
 	bool debug;
+	bool landlock_optional; /* landlock=optional: go on without it, and log that */
 };
 
 struct session_data {
@@ -139,10 +140,14 @@ static int parse_args(pam_handle_t *pamh, int argc, const char **argv, struct ar
 				return -EINVAL;
 			}
 			a.timeout_sec = (unsigned)t;
-		} else {
+		} else if (strcmp(argv[i], "landlock=required") == 0)
+			a.landlock_optional = false;
+		else if (strcmp(argv[i], "landlock=optional") == 0)
+			a.landlock_optional = true;
+		else {
 			pam_syslog(pamh, LOG_ERR,
 				"Unknown or invalid module argument: %s (known: config=/PATH "
-				"helper=/PATH timeout=SECONDS debug)",
+				"helper=/PATH timeout=SECONDS landlock=required|optional debug)",
 				argv[i]);
 			return -EINVAL;
 		}
@@ -341,7 +346,7 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	struct args args;
 	const char *user = NULL;
 	char logname[80], nsbuf[32];
-	_cleanup_close_ int anchor_pidfd = -1, userns_fd = -1;
+	_cleanup_close_ int anchor_pidfd = -1, userns_fd = -1, landlock_fd = -1;
 	const void *seen = NULL;
 	struct fsize_guard guard;
 	bool isolate = false, can_enter_userns;
@@ -373,6 +378,28 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 			"threads, and a multi-threaded process cannot join namespaces",
 			logname, plan.uid, threads);
 		return PAM_SESSION_ERR;
+	}
+
+	/* The /proc door (landlock.c): the domain is made now, before any set
+	 * is, so that a kernel without Landlock denies the login with the
+	 * caller untouched; it is entered just before the join. */
+	landlock_fd = pns_landlock_ruleset();
+	if (landlock_fd < 0 && !args.landlock_optional) {
+		errno = -landlock_fd;
+		pam_syslog(pamh, LOG_ERR,
+			"Denying session for user %s (uid %u): cannot create a Landlock domain "
+			"(%m), and without one the session could reach the host's /tmp "
+			"through /proc/PID/root of the user's processes outside the set; "
+			"landlock=optional goes on without it",
+			logname, plan.uid);
+		return PAM_SESSION_ERR;
+	}
+	if (landlock_fd < 0) {
+		errno = -landlock_fd;
+		pam_syslog(pamh, LOG_WARNING,
+			"No Landlock domain for user %s (uid %u) (%m): landlock=optional, so "
+			"/proc/PID/root of the user's processes outside the set stays open",
+			logname, plan.uid);
 	}
 
 	/* Joining a live set needs no helper: ask its anchor. Anything that
@@ -410,7 +437,7 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 		return pam_code(r);
 	}
 
-	r = pns_session_join(anchor_pidfd, plan.namespaces, &reply);
+	r = pns_session_join(anchor_pidfd, plan.namespaces, &reply, landlock_fd);
 	if (r < 0) {
 		int saved = r;
 
@@ -507,9 +534,19 @@ PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const cha
 	if (r < 0) {
 		errno = -r;
 		pam_syslog(pamh, LOG_ERR,
-			"Denying session for user %s (uid %u): failed to enter the user "
+			"Ending the login of user %s (uid %u): failed to enter the user "
 			"namespace of set %s: %m",
 			logname, data->uid, data->set_name);
+		/*
+		 * This process is sshd's child for this one login, about to
+		 * run the user's shell, sftp or commands. PAM_CRED_ERR alone
+		 * ends the login only under a "required" auth line: under an
+		 * "optional" one sshd would go on and run them outside the
+		 * user namespace, possibly half-entered. Nothing else the
+		 * module could do here holds in every stack, so it ends this
+		 * process; sshd's listener and monitor are untouched.
+		 */
+		(void)kill(getpid(), SIGKILL);
 		return PAM_CRED_ERR;
 	}
 	pam_syslog(pamh, LOG_INFO, "User %s (uid %u) entered the user namespace of set %s", logname,

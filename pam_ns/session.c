@@ -267,14 +267,21 @@ int pns_session_join_existing(const struct pns_plan *plan, uint64_t timeout_usec
 	struct pns_reply *ret_reply, int *ret_anchor_pidfd, int *ret_userns_fd)
 {
 	_cleanup_close_ int self_pidfd = -1, dir_fd = -1;
+	char why[PNS_PATH_WHY_MAX] = "";
 	int fds[2];
 	size_t n_fds = 0;
 	int r;
 
 	memset(ret_reply, 0, sizeof(*ret_reply));
-	dir_fd = pns_open_state_dir(plan->uid, false, NULL);
-	if (dir_fd < 0)
+	dir_fd = pns_open_state_dir(plan->uid, false, NULL, why);
+	if (dir_fd < 0) {
+		/* A missing directory means no set yet; anything there that is
+		 * not root's 0700 directory is refused, and the log says so. */
+		if (why[0])
+			snprintf(ret_reply->message, sizeof(ret_reply->message),
+				"Refusing state directory %s", why);
 		return dir_fd;
+	}
 	self_pidfd = pns_pidfd_open(getpid());
 	if (self_pidfd < 0)
 		return self_pidfd;
@@ -330,7 +337,8 @@ static int check_anchor_namespaces(int anchor_pidfd, int flags, const struct pns
 	return 1;
 }
 
-int pns_session_join(int anchor_pidfd, unsigned namespaces, const struct pns_reply *reply)
+int pns_session_join(
+	int anchor_pidfd, unsigned namespaces, const struct pns_reply *reply, int landlock_fd)
 {
 	_cleanup_close_ int old_mnt = -1, old_ipc = -1, old_uts = -1;
 	int flags = 0, r;
@@ -350,8 +358,16 @@ int pns_session_join(int anchor_pidfd, unsigned namespaces, const struct pns_rep
 	r = check_anchor_namespaces(anchor_pidfd, flags, reply);
 	if (r < 0)
 		return r;
-	if (r > 0)
+	if (r > 0) {
+		/* The domain after the check above (which needs ptrace access
+		 * to the anchor, outside the domain), before the join. */
+		if (landlock_fd >= 0) {
+			r = pns_landlock_restrict(landlock_fd);
+			if (r < 0)
+				return r;
+		}
 		return setns(anchor_pidfd, flags) < 0 ? negative_errno() : 0;
+	}
 
 	/* An older kernel: check after joining, and to go back if the kernel
 	 * put us somewhere unexpected, open where we are now, before
@@ -361,6 +377,11 @@ int pns_session_join(int anchor_pidfd, unsigned namespaces, const struct pns_rep
 	old_uts = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
 	if (old_mnt < 0 || old_ipc < 0 || old_uts < 0)
 		return negative_errno();
+	if (landlock_fd >= 0) {
+		r = pns_landlock_restrict(landlock_fd);
+		if (r < 0)
+			return r;
+	}
 	if (setns(anchor_pidfd, flags) < 0)
 		return negative_errno();
 	for (size_t i = 0; i < ELEMENTSOF(ns_kinds); i++) {
@@ -391,7 +412,7 @@ int pns_session_release(uint32_t uid, const char *set_name, uint64_t session_id)
 
 	if (!pns_set_name_is_valid(set_name))
 		return -EINVAL;
-	dir_fd = pns_open_state_dir(uid, false, NULL);
+	dir_fd = pns_open_state_dir(uid, false, NULL, NULL);
 	if (dir_fd < 0)
 		return dir_fd;
 	fd = pns_connect_at(dir_fd, set_name);

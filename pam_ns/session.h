@@ -30,10 +30,22 @@ int pns_session_join_existing(const struct pns_plan *plan, uint64_t timeout_usec
 	struct pns_reply *ret_reply, int *ret_anchor_pidfd,
 	int *ret_userns_fd) _warn_unused_result_;
 
-/* setns() the calling process into the anchor's namespaces (all or nothing)
- * and check that it landed where the reply says. */
-int pns_session_join(
-	int anchor_pidfd, unsigned namespaces, const struct pns_reply *reply) _warn_unused_result_;
+/*
+ * setns() the calling process into the anchor's namespaces (all or nothing)
+ * and check that it landed where the reply says. With landlock_fd >= 0 (a
+ * pns_landlock_ruleset()), the caller enters that Landlock domain right
+ * before setns(), after the checks that need to look at the anchor: a
+ * failure there leaves it where it was, outside the set.
+ */
+int pns_session_join(int anchor_pidfd, unsigned namespaces, const struct pns_reply *reply,
+	int landlock_fd) _warn_unused_result_;
+
+/*
+ * landlock.c: the /proc door. A ruleset that restricts no file access
+ * (-ENOSYS or -EOPNOTSUPP: the kernel has no Landlock), and entering it.
+ */
+int pns_landlock_ruleset(void) _warn_unused_result_;
+int pns_landlock_restrict(int ruleset_fd) _warn_unused_result_;
 
 /*
  * In sshd's session child, as root: enter the set's user namespace, become
