@@ -22,7 +22,7 @@ UNS_NSINFO=
 uns_sshd_stack() {
 	cat <<EOF
 auth     required   pam_permit.so
-auth     optional   $PNS_MODULE $(pam_ns_args)
+auth     required   $PNS_MODULE $(pam_ns_args)
 account  required   pam_permit.so
 password required   pam_deny.so
 session  required   $PNS_MODULE $(pam_ns_args)
