@@ -539,12 +539,12 @@ PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const cha
 			logname, data->uid, data->set_name);
 		/*
 		 * This process is sshd's child for this one login, about to
-		 * run the user's shell, sftp or commands. PAM_CRED_ERR alone
-		 * ends the login only under a "required" auth line: under an
-		 * "optional" one sshd would go on and run them outside the
-		 * user namespace, possibly half-entered. Nothing else the
-		 * module could do here holds in every stack, so it ends this
-		 * process; sshd's listener and monitor are untouched.
+		 * run the user's shell, sftp or commands. sshd ignores a
+		 * failed setcred here, under a "required" auth line as under
+		 * an "optional" one, and would run them outside the user
+		 * namespace, possibly half-entered (t-userns-failclosed). So
+		 * the module ends this process; sshd's listener and monitor
+		 * are untouched.
 		 */
 		(void)kill(getpid(), SIGKILL);
 		return PAM_CRED_ERR;

@@ -359,14 +359,15 @@ int pns_session_join(
 	if (r < 0)
 		return r;
 	if (r > 0) {
-		/* The domain after the check above (which needs ptrace access
-		 * to the anchor, outside the domain), before the join. */
-		if (landlock_fd >= 0) {
-			r = pns_landlock_restrict(landlock_fd);
-			if (r < 0)
-				return r;
-		}
-		return setns(anchor_pidfd, flags) < 0 ? negative_errno() : 0;
+		if (setns(anchor_pidfd, flags) < 0)
+			return negative_errno();
+		/* The domain only now: the check above and setns() through a
+		 * pidfd both need ptrace access to the anchor, which is outside
+		 * the domain. Entering it can fail only for lack of memory or
+		 * with 16 domains already stacked; the caller then stays in the
+		 * set's namespaces, but the login is denied and no session
+		 * process is started. */
+		return landlock_fd >= 0 ? pns_landlock_restrict(landlock_fd) : 0;
 	}
 
 	/* An older kernel: check after joining, and to go back if the kernel
@@ -377,11 +378,6 @@ int pns_session_join(
 	old_uts = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
 	if (old_mnt < 0 || old_ipc < 0 || old_uts < 0)
 		return negative_errno();
-	if (landlock_fd >= 0) {
-		r = pns_landlock_restrict(landlock_fd);
-		if (r < 0)
-			return r;
-	}
 	if (setns(anchor_pidfd, flags) < 0)
 		return negative_errno();
 	for (size_t i = 0; i < ELEMENTSOF(ns_kinds); i++) {
@@ -391,13 +387,21 @@ int pns_session_join(
 			continue;
 		r = pns_ns_inode(ns_kinds[i].name, &ino);
 		if (r < 0 || ino != reply->ns_ino[ns_kinds[i].index]) {
-			(void)setns(old_mnt, CLONE_NEWNS);
-			(void)setns(old_ipc, CLONE_NEWIPC);
-			(void)setns(old_uts, CLONE_NEWUTS);
-			return r < 0 ? r : -ESTALE;
+			r = r < 0 ? r : -ESTALE;
+			goto back;
 		}
 	}
+	if (landlock_fd >= 0) {
+		r = pns_landlock_restrict(landlock_fd);
+		if (r < 0)
+			goto back;
+	}
 	return 0;
+back:
+	(void)setns(old_mnt, CLONE_NEWNS);
+	(void)setns(old_ipc, CLONE_NEWIPC);
+	(void)setns(old_uts, CLONE_NEWUTS);
+	return r;
 }
 
 int pns_session_release(uint32_t uid, const char *set_name, uint64_t session_id)

@@ -33,9 +33,10 @@ int pns_session_join_existing(const struct pns_plan *plan, uint64_t timeout_usec
 /*
  * setns() the calling process into the anchor's namespaces (all or nothing)
  * and check that it landed where the reply says. With landlock_fd >= 0 (a
- * pns_landlock_ruleset()), the caller enters that Landlock domain right
- * before setns(), after the checks that need to look at the anchor: a
- * failure there leaves it where it was, outside the set.
+ * pns_landlock_ruleset()), the caller then enters that Landlock domain:
+ * setns() through a pidfd needs ptrace access to the anchor, which a
+ * process in the domain no longer has. If entering the domain fails, the
+ * login must be denied; the caller may stay in the set's namespaces.
  */
 int pns_session_join(int anchor_pidfd, unsigned namespaces, const struct pns_reply *reply,
 	int landlock_fd) _warn_unused_result_;

@@ -52,17 +52,22 @@ out=$(setpriv --reuid "$uid" --regid "$(id -g pamns-door)" --init-groups \
 	cat "/proc/$outside/root/tmp/$canary" 2>&1)
 check_eq "control: outside any domain, /proc/PID/root reaches the host's /tmp" host-secret "$out"
 
-probe='echo mnt=$(readlink /proc/self/ns/mnt)
-	echo via_root=$(cat /proc/'$outside'/root/tmp/'$canary' 2>/dev/null || echo refused)
-	echo via_cwd=$(cat /proc/'$outside'/cwd/'$canary' 2>/dev/null || echo refused)
-	if (echo x >/proc/'$outside'/root/tmp/'${escaped#/tmp/}') 2>/dev/null; then echo write=done; else echo write=refused; fi
-	echo own_tmp=$(cat /tmp/'$canary' 2>/dev/null || echo absent)
-	echo nnp=$(sed -n "s/^NoNewPrivs:[[:space:]]*//p" /proc/self/status)
-	echo suid=$('"$UNS_SUID_PROBE"' | sed "s/.*euid=\([0-9]*\).*/\1/")
-	mkfifo /tmp/door.fifo && echo fifo=made
-	sleep 30 & kid=$!
-	echo own_proc=$(readlink /proc/$kid/cwd)
-	kill $kid'
+cat >"$PNS_T/bin/door-probe" <<EOF
+cd
+echo mnt=\$(readlink /proc/self/ns/mnt)
+echo via_root=\$(cat /proc/$outside/root/tmp/$canary 2>/dev/null || echo refused)
+echo via_cwd=\$(cat /proc/$outside/cwd/$canary 2>/dev/null || echo refused)
+if (echo x >/proc/$outside/root$escaped) 2>/dev/null; then echo write=done; else echo write=refused; fi
+echo own_tmp=\$(cat /tmp/$canary 2>/dev/null || echo absent)
+echo nnp=\$(sed -n "s/^NoNewPrivs:[[:space:]]*//p" /proc/self/status)
+echo suid=\$($UNS_SUID_PROBE | sed "s/.*euid=\([0-9]*\).*/\1/")
+mkfifo /tmp/door.fifo && echo fifo=made
+sleep 30 & kid=\$!
+echo own_proc=\$(readlink /proc/\$kid/cwd)
+kill \$kid
+EOF
+chmod 0755 "$PNS_T/bin/door-probe"
+probe="sh $PNS_T/bin/door-probe"
 
 # door_checks TAG OUT: the door shut, the session otherwise whole.
 door_checks() {
@@ -82,21 +87,21 @@ door_checks() {
 
 # --- sshd -------------------------------------------------------------------
 sshd_start internal
-out=$(ssh_as pamns-door "cd; $probe" 2>&1)
+out=$(ssh_as pamns-door "$probe" 2>&1)
 door_checks "ssh" "$out"
 wait_set_gone "$uid"
 
 # --- su and su -l -----------------------------------------------------------
 root_stack >"$PNS_T/su.stack"
 chmod 0644 "$PNS_T/su.stack"
-out=$(in_stack "$PNS_T/su.stack" su pamns-door -c "cd; $probe" 2>&1)
+out=$(in_stack "$PNS_T/su.stack" su pamns-door -c "$probe" 2>&1)
 door_checks "su" "$out"
 out=$(in_stack "$PNS_T/su.stack" su - pamns-door -c "$probe" 2>&1)
 door_checks "su -l" "$out"
 wait_set_gone "$uid"
 
 # --- login ------------------------------------------------------------------
-out=$(login_pty "$PNS_T/su.stack" pamns-door "$(printf '%s\n' "$probe" | tr '\n' ';' | sed 's/;\t*/; /g')" 2>&1)
+out=$(login_pty "$PNS_T/su.stack" pamns-door "$probe" 2>&1)
 door_checks "login" "$out"
 wait_set_gone "$uid"
 
