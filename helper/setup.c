@@ -200,8 +200,13 @@ int anchor_setup(int dir_fd, const char *name, const struct pns_plan *plan)
 		}
 		if (r < 0) {
 			errno = -r;
-			helper_log(LOG_ERR, "Failed to mount %s for uid %u: %m", steps[i].target,
-				plan->uid);
+			/* Root may mount here unless a Landlock domain forbids it:
+			 * the module that ran us is inside an isolated session. */
+			helper_log(LOG_ERR, "Failed to mount %s for uid %u: %m%s", steps[i].target,
+				plan->uid,
+				r == -EPERM ? " (a login from inside an isolated session, whose "
+					      "Landlock domain forbids mounts, cannot make a set)"
+					    : "");
 			return r;
 		}
 	}

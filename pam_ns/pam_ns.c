@@ -382,24 +382,32 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 
 	/* The /proc door (landlock.c): the domain is made now, before any set
 	 * is, so that a kernel without Landlock denies the login with the
-	 * caller untouched; it is entered just before the join. */
-	landlock_fd = pns_landlock_ruleset();
-	if (landlock_fd < 0 && !args.landlock_optional) {
-		errno = -landlock_fd;
-		pam_syslog(pamh, LOG_ERR,
-			"Denying session for user %s (uid %u): cannot create a Landlock domain "
-			"(%m), and without one the session could reach the host's /tmp "
-			"through /proc/PID/root of the user's processes outside the set; "
-			"landlock=optional goes on without it",
-			logname, plan.uid);
-		return PAM_SESSION_ERR;
-	}
-	if (landlock_fd < 0) {
-		errno = -landlock_fd;
-		pam_syslog(pamh, LOG_WARNING,
-			"No Landlock domain for user %s (uid %u) (%m): landlock=optional, so "
-			"/proc/PID/root of the user's processes outside the set stays open",
-			logname, plan.uid);
+	 * caller untouched; it is entered right after the join. A session in
+	 * the set's user namespace needs none: the kernel already refuses it
+	 * /proc/PID/root of processes outside that namespace, and a domain
+	 * would forbid it mounts in user namespaces of its own (rootless
+	 * containers), which a user namespace set allows. */
+	if (!(plan.namespaces & PNS_NS_USER)) {
+		landlock_fd = pns_landlock_ruleset();
+		if (landlock_fd < 0) {
+			errno = -landlock_fd;
+			landlock_fd = -1;
+			if (!args.landlock_optional) {
+				pam_syslog(pamh, LOG_ERR,
+					"Denying session for user %s (uid %u): cannot create a "
+					"Landlock domain (%m), and without one the session could "
+					"reach the host's /tmp through /proc/PID/root of the "
+					"user's processes outside the set; landlock=optional "
+					"goes on without it",
+					logname, plan.uid);
+				return PAM_SESSION_ERR;
+			}
+			pam_syslog(pamh, LOG_WARNING,
+				"No Landlock domain for user %s (uid %u) (%m): landlock=optional, "
+				"so /proc/PID/root of the user's processes outside the set stays "
+				"open",
+				logname, plan.uid);
+		}
 	}
 
 	/* Joining a live set needs no helper: ask its anchor. Anything that
@@ -443,9 +451,21 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 
 		(void)pns_session_release(plan.uid, reply.set_name, reply.session_id);
 		errno = -saved;
-		pam_syslog(pamh, LOG_ERR,
-			"Denying session for user %s (uid %u): failed to join set %s: %m", logname,
-			plan.uid, reply.set_name);
+		/* Root outside every domain may always inspect the anchor; a
+		 * caller that may not is in another session's Landlock domain
+		 * (su from an isolated session), and the anchor is not. */
+		if (saved == -EACCES || saved == -EPERM)
+			pam_syslog(pamh, LOG_ERR,
+				"Denying session for user %s (uid %u): the caller may not "
+				"reach set %s (%m): it runs inside an isolated session's "
+				"Landlock domain (su from an isolated session, for example), "
+				"and a live set cannot be joined from there; log in to that "
+				"account directly",
+				logname, plan.uid, reply.set_name);
+		else
+			pam_syslog(pamh, LOG_ERR,
+				"Denying session for user %s (uid %u): failed to join set %s: %m",
+				logname, plan.uid, reply.set_name);
 		return pam_code(saved);
 	}
 

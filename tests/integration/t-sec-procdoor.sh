@@ -91,6 +91,42 @@ out=$(ssh_as pamns-door "$probe" 2>&1)
 door_checks "ssh" "$out"
 wait_set_gone "$uid"
 
+# The domain's price, as pam_ns(8) says: no mount at all in the session, not
+# even in a user namespace of the user's own.
+out=$(ssh_as pamns-door "unshare -Urm sh -c 'mount -t tmpfs pamns-door /mnt && echo mounted=yes' || echo mounted=no" 2>&1)
+check_eq "ssh: no mount in a user namespace of the session's own (documented)" no "$(kv mounted "$out")" "$out"
+wait_set_gone "$uid"
+
+# A set with a user namespace (sshd) needs no domain: the kernel refuses
+# /proc/PID/root of processes outside that namespace by itself, and the
+# session may mount in user namespaces of its own.
+policy "$PNS_T/userns.conf" <<EOF
+[default]
+isolate    = yes
+namespaces = mount ipc uts user
+tmp        = tmpfs
+tmp_size   = 8M
+EOF
+cat >"$PNS_T/sshd-userns.stack" <<EOF
+auth     required   pam_permit.so
+auth     required   $PNS_MODULE config=$PNS_T/userns.conf helper=$PNS_HELPER debug
+account  required   pam_permit.so
+password required   pam_deny.so
+session  required   $PNS_MODULE config=$PNS_T/userns.conf helper=$PNS_HELPER debug
+session  optional   pam_permit.so
+EOF
+chmod 0644 "$PNS_T/sshd-userns.stack"
+SSHD_STACK=$PNS_T/sshd-userns.stack sshd_start internal
+out=$(ssh_as pamns-door "$probe; echo userns=\$(readlink /proc/self/ns/user); unshare -Urm sh -c 'mount -t tmpfs pamns-door /mnt && echo mounted=yes || echo mounted=no'" 2>&1)
+check_ne "ssh, user namespace: in a user namespace" "$(readlink /proc/self/ns/user)" "$(kv userns "$out")" "$out"
+check_eq "ssh, user namespace: /proc/PID/root of the outside process is refused" refused "$(kv via_root "$out")" "$out"
+check_eq "ssh, user namespace: /proc/PID/cwd of the outside process is refused" refused "$(kv via_cwd "$out")" "$out"
+check_eq "ssh, user namespace: no write through /proc/PID/root" refused "$(kv write "$out")" "$out"
+check_eq "ssh, user namespace: nothing written in the host's /tmp" absent "$([ -e "$escaped" ] && echo present || echo absent)"
+check_eq "ssh, user namespace: mounts in a user namespace of its own work" yes "$(kv mounted "$out")" "$out"
+rm -f "$escaped"
+wait_set_gone "$uid"
+
 # --- su and su -l -----------------------------------------------------------
 root_stack >"$PNS_T/su.stack"
 chmod 0644 "$PNS_T/su.stack"
@@ -103,6 +139,58 @@ wait_set_gone "$uid"
 # --- login ------------------------------------------------------------------
 out=$(login_pty "$PNS_T/su.stack" pamns-door "$probe" 2>&1)
 door_checks "login" "$out"
+wait_set_gone "$uid"
+
+# --- a login from inside a session --------------------------------------------
+# su from an isolated session to another isolated account: the inner caller
+# is in the outer session's domain, and no anchor is. A live set of that
+# account cannot be joined from there (setns() through the anchor's pidfd
+# needs ptrace access to it), and no set can be made (the domain forbids
+# the anchor's mounts). Either way the login is denied with a log line that
+# says why, and the outer session goes on.
+user_add pamns-door2
+uid2=$(id -u pamns-door2)
+sec_stack nested "config=$PNS_CONF helper=$PNS_HELPER timeout=5 debug"
+_logged() { syslog_since_mark | grep -qF "$1"; }
+nested() {
+	pam_drive --service nested pamns-door -- sh -c '
+		"$1" --confdir "$2" --service nested --as-user pamns-door2 -- sh -c "
+			echo inner_mnt=\$(readlink /proc/self/ns/mnt)"
+		echo outer_mnt=$(readlink /proc/self/ns/mnt)' sh "$PNS_DRIVE" "$PNS_T/pam.d" 2>&1
+}
+syslog_mark
+out=$(nested)
+check_eq "nested, no set: the outer login opens" PAM_SUCCESS "$(kv open_rc "$out")" "$out"
+check_eq "nested, no set: the inner login is denied" 1 \
+	"$(printf '%s\n' "$out" | grep -c '^open_rc=PAM_SESSION_ERR')" "$out"
+check_eq "nested, no set: no inner session ran" "" "$(kv inner_mnt "$out")" "$out"
+check_eq "nested, no set: the outer session goes on in its set" "$(kv ns_mnt "$out")" "$(kv outer_mnt "$out")" "$out"
+if wait_until 5 _logged "from inside an isolated session"; then
+	pass "nested, no set: the log says why"
+else
+	fail "nested, no set: the log says why" "$(syslog_since_mark | tail -n 6)"
+fi
+wait_set_gone "$uid2"
+check_eq "nested, no set: no anchor of pamns-door2 is left" "" "$(sec_anchors_of_uid "$uid2")"
+
+if sec_hold door2 --service nested --as-user pamns-door2 -- sh -c 'echo ready; exec cat >/dev/null'; then
+	syslog_mark
+	out=$(nested)
+	check_eq "nested, a live set: the outer login opens" PAM_SUCCESS "$(kv open_rc "$out")" "$out"
+	check_eq "nested, a live set: the inner login is denied" 1 \
+		"$(printf '%s\n' "$out" | grep -c '^open_rc=PAM_SESSION_ERR')" "$out"
+	check_eq "nested, a live set: no inner session ran" "" "$(kv inner_mnt "$out")" "$out"
+	check_eq "nested, a live set: the outer session goes on in its set" "$(kv ns_mnt "$out")" "$(kv outer_mnt "$out")" "$out"
+	if wait_until 5 _logged "Landlock domain (su from an isolated session"; then
+		pass "nested, a live set: the log says why"
+	else
+		fail "nested, a live set: the log says why" "$(syslog_since_mark | tail -n 6)"
+	fi
+	sec_release door2
+else
+	fail "nested, a live set: hold a session of pamns-door2" "$(cat "${SEC_HOLD_OUT[door2]}")"
+fi
+wait_set_gone "$uid2"
 wait_set_gone "$uid"
 
 # --- a kernel without Landlock ------------------------------------------------
