@@ -43,14 +43,16 @@ attempt "mount --bind / /tmp" 'mount --bind / /tmp'
 
 # Nested user namespace: first show that the user can make one at all (else
 # the attack proves nothing), then attack from inside it.
-out=$(ssh_as pamns-alice 'unshare -Urm sh -c "echo inside=\$(id -u)"' 2>&1)
+# (--propagation unchanged: the session's Landlock domain refuses even making
+# the new mount namespace private, and every mount operation after it.)
+out=$(ssh_as pamns-alice 'unshare -Urm --propagation unchanged sh -c "echo inside=\$(id -u)"' 2>&1)
 if [ "$(kv inside "$out")" = 0 ]; then
 	attempt "unshare -Urm umount /tmp" \
-		'unshare -Urm sh -c "umount /tmp; rc=\$?; echo marker=\$(cat /tmp/marker 2>&1); echo fstype=\$(findmnt -no FSTYPE /tmp); exit \$rc"'
+		'unshare -Urm --propagation unchanged sh -c "umount /tmp; rc=\$?; echo marker=\$(cat /tmp/marker 2>&1); echo fstype=\$(findmnt -no FSTYPE /tmp); exit \$rc"'
 	attempt "unshare -Urm umount -l /tmp" \
-		'unshare -Urm sh -c "umount -l /tmp; rc=\$?; echo marker=\$(cat /tmp/marker 2>&1); echo fstype=\$(findmnt -no FSTYPE /tmp); exit \$rc"'
+		'unshare -Urm --propagation unchanged sh -c "umount -l /tmp; rc=\$?; echo marker=\$(cat /tmp/marker 2>&1); echo fstype=\$(findmnt -no FSTYPE /tmp); exit \$rc"'
 	attempt "unshare -Urm remount /tmp suid" \
-		'unshare -Urm sh -c "mount -o remount,suid /tmp; rc=\$?; echo marker=\$(cat /tmp/marker 2>&1); exit \$rc"'
+		'unshare -Urm --propagation unchanged sh -c "mount -o remount,suid /tmp; rc=\$?; echo marker=\$(cat /tmp/marker 2>&1); exit \$rc"'
 else
 	skip "unshare -Urm attacks" "this kernel lets no unprivileged user namespace be made: $out"
 fi
