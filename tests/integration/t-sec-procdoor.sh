@@ -158,34 +158,28 @@ nested() {
 			echo inner_mnt=\$(readlink /proc/self/ns/mnt)"
 		echo outer_mnt=$(readlink /proc/self/ns/mnt)' sh "$PNS_DRIVE" "$PNS_T/pam.d" 2>&1
 }
-syslog_mark
-out=$(nested)
-check_eq "nested, no set: the outer login opens" PAM_SUCCESS "$(kv open_rc "$out")" "$out"
-check_eq "nested, no set: the inner login is denied" 1 \
-	"$(printf '%s\n' "$out" | grep -c '^open_rc=PAM_SESSION_ERR')" "$out"
-check_eq "nested, no set: no inner session ran" "" "$(kv inner_mnt "$out")" "$out"
-check_eq "nested, no set: the outer session goes on in its set" "$(kv ns_mnt "$out")" "$(kv outer_mnt "$out")" "$out"
-if wait_until 5 _logged "from inside an isolated session"; then
-	pass "nested, no set: the log says why"
-else
-	fail "nested, no set: the log says why" "$(syslog_since_mark | tail -n 6)"
-fi
+# nested_denied TAG LOGLINE: the inner login denied, the outer one whole.
+nested_denied() {
+	local tag=$1 out
+	syslog_mark
+	out=$(nested)
+	check_eq "$tag: the outer login opens" PAM_SUCCESS "$(kv open_rc "$out")" "$out"
+	check_eq "$tag: the inner login is denied" 1 \
+		"$(printf '%s\n' "$out" | grep -c '^open_rc=PAM_SESSION_ERR')" "$out"
+	check_eq "$tag: no inner session ran" "" "$(kv inner_mnt "$out")" "$out"
+	check_eq "$tag: the outer session goes on in its set" "$(kv ns_mnt "$out")" "$(kv outer_mnt "$out")" "$out"
+	if wait_until 5 _logged "$2"; then
+		pass "$tag: the log says why"
+	else
+		fail "$tag: the log says why" "$(syslog_since_mark | tail -n 6)"
+	fi
+}
+nested_denied "nested, no set" "from inside an isolated session"
 wait_set_gone "$uid2"
 check_eq "nested, no set: no anchor of pamns-door2 is left" "" "$(sec_anchors_of_uid "$uid2")"
 
 if sec_hold door2 --service nested --as-user pamns-door2 -- sh -c 'echo ready; exec cat >/dev/null'; then
-	syslog_mark
-	out=$(nested)
-	check_eq "nested, a live set: the outer login opens" PAM_SUCCESS "$(kv open_rc "$out")" "$out"
-	check_eq "nested, a live set: the inner login is denied" 1 \
-		"$(printf '%s\n' "$out" | grep -c '^open_rc=PAM_SESSION_ERR')" "$out"
-	check_eq "nested, a live set: no inner session ran" "" "$(kv inner_mnt "$out")" "$out"
-	check_eq "nested, a live set: the outer session goes on in its set" "$(kv ns_mnt "$out")" "$(kv outer_mnt "$out")" "$out"
-	if wait_until 5 _logged "Landlock domain (su from an isolated session"; then
-		pass "nested, a live set: the log says why"
-	else
-		fail "nested, a live set: the log says why" "$(syslog_since_mark | tail -n 6)"
-	fi
+	nested_denied "nested, a live set" "Landlock domain (su from an isolated session"
 	sec_release door2
 else
 	fail "nested, a live set: hold a session of pamns-door2" "$(cat "${SEC_HOLD_OUT[door2]}")"
@@ -198,7 +192,6 @@ if ! command -v strace >/dev/null; then
 	skip "no Landlock: login denied" "strace is not installed"
 	exit 0
 fi
-_logged() { syslog_since_mark | grep -qF "$1"; }
 sec_stack required "config=$PNS_CONF helper=$PNS_HELPER timeout=5 debug"
 sec_stack optional "config=$PNS_CONF helper=$PNS_HELPER timeout=5 landlock=optional debug"
 for err in ENOSYS EOPNOTSUPP; do
