@@ -1,0 +1,76 @@
+# shellcheck shell=bash
+# tests/systemd/lib.sh: the container side of the systemd rig. Sourced after
+# tests/integration/lib.sh (which gives pass, fail, skip, note, check_*,
+# defer and wait_until) by tests/systemd/run and by every tests/systemd/t-*.sh.
+#
+# The runner boots the container and exports:
+#   PNS_RIG_PID1  the container's PID 1 (systemd), as the host sees it
+#   PNS_RIG_WORK  the rig's host work directory (logs, held-session output)
+# A t-*.sh script then runs commands inside with `ct CMD...`, logs in with
+# `ct_ssh USER CMD` and holds sessions open with `ct_hold` / `ct_release`.
+
+PNS_RIG_CACHE=${PAM_NS_RIG_CACHE:-/var/cache/pam_ns-rig}
+PNS_RIG_USERS=(rig-ann rig-bob) # made by the runner, each with the root key
+PNS_RIG_HELPER=/usr/local/libexec/pam_ns/pam_ns-helper
+declare -A CT_HOLD_HOST=() CT_HOLD_PID=() CT_HOLD_OUT=()
+
+# ct CMD...: run CMD in every namespace of the container, as its root, with a
+# clean environment, in the container's / (stdin and stdout pass through).
+ct() {
+	nsenter -t "$PNS_RIG_PID1" -a -- \
+		env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		LC_ALL=C HOME=/root TERM=dumb "$@"
+}
+
+# ct_sh SCRIPT [ARGS...]: run a shell script inside.
+ct_sh() {
+	local script=$1
+	shift
+	ct bash -c "$script" rig "$@"
+}
+
+# ct_ssh USER CMD: log USER in over ssh to the container's sshd (127.0.0.1),
+# with the rig's key, and run CMD there.
+ct_ssh() {
+	local user=$1
+	shift
+	ct ssh -i /root/.ssh/rig -o BatchMode=yes -o StrictHostKeyChecking=no \
+		-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=20 \
+		"$user@127.0.0.1" "$@"
+}
+
+# ct_hold NAME USER [CMD]: open an ssh session that stays open. CMD (default
+# none) runs first; then the session prints pid= (its shell, which becomes
+# the `sleep`), mnt=, sid= (logind's session id) and ready. Sets
+# CT_HOLD_PID[NAME] to the remote pid, CT_HOLD_OUT[NAME] to its output file.
+ct_hold() {
+	local name=$1 user=$2 cmd=${3:-true} out
+	out=$PNS_RIG_WORK/hold-$name.out
+	ct_ssh "$user" "$cmd; echo pid=\$\$; echo mnt=\$(readlink /proc/self/ns/mnt); echo sid=\$XDG_SESSION_ID; echo ready; exec sleep 3600" \
+		>"$out" 2>&1 </dev/null &
+	CT_HOLD_HOST[$name]=$! # the host's nsenter, gone when the session has ended
+	CT_HOLD_OUT[$name]=$out
+	CT_HOLD_PID[$name]=
+	defer_eval "ct_release $name"
+	if ! wait_until 30 grep -qx ready "$out"; then
+		return 1
+	fi
+	CT_HOLD_PID[$name]=$(kv pid "$(cat "$out")")
+}
+
+ct_hold_value() { kv "$2" "$(cat "${CT_HOLD_OUT[$1]}")"; } # NAME KEY
+
+# ct_release NAME: log the held session out (end its remote command, as a user
+# who types exit) and wait until the ssh client has gone.
+ct_release() {
+	local name=$1 pid=${CT_HOLD_PID[$1]:-} host=${CT_HOLD_HOST[$1]:-}
+	[ -n "$host" ] || return 0
+	[ -n "$pid" ] && ct kill "$pid" 2>/dev/null
+	wait_until 20 sh -c '! kill -0 "$1"' sh "$host" || kill "$host" 2>/dev/null
+	wait "$host" 2>/dev/null
+	CT_HOLD_HOST[$name]=
+	return 0
+}
+
+# probe ARGS: tests/systemd/probe, installed inside as /usr/local/sbin/rig-probe.
+probe() { ct rig-probe "$@"; }
