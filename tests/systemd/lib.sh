@@ -11,7 +11,6 @@
 
 PNS_RIG_CACHE=${PAM_NS_RIG_CACHE:-/var/cache/pam_ns-rig}
 PNS_RIG_USERS=(rig-ann rig-bob) # made by the runner, each with the root key
-PNS_RIG_HELPER=/usr/local/libexec/pam_ns/pam_ns-helper
 declare -A CT_HOLD_HOST=() CT_HOLD_PID=() CT_HOLD_OUT=()
 
 # ct CMD...: run CMD in every namespace of the container, as its root, with a

@@ -51,7 +51,7 @@ note "issue 12: session A's shell cgroup: $(probe cgroup "${CT_HOLD_PID[a]}")"
 # does it see, and where does what it writes to /tmp land?
 unit_cmd='echo mnt=$(readlink /proc/self/ns/mnt); if [ -e /tmp/rig-share ]; then echo tmp=set; else echo tmp=host; fi; echo unit >/tmp/rig-unit-wrote; echo done'
 run_out=$(ct_ssh "$u" "systemd-run --user --quiet --collect --unit=rig-tmp-probe sh -c '($unit_cmd) >$home/rig-unit.out 2>&1'" 2>&1)
-if wait_until 20 ct grep -qx done "$home/rig-unit.out"; then
+if wait_until 20 ct grep -qx 'done' "$home/rig-unit.out"; then
 	unit_out=$(ct cat "$home/rig-unit.out")
 	unit_mnt=$(kv mnt "$unit_out")
 	where=other
