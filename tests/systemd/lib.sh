@@ -73,3 +73,11 @@ ct_release() {
 
 # probe ARGS: tests/systemd/probe, installed inside as /usr/local/sbin/rig-probe.
 probe() { ct rig-probe "$@"; }
+
+# Under a failure (tests/integration/lib.sh's fail), show the container's
+# journal instead of the host's sshd logs and syslog.
+_pns_context() {
+	[ -n "${PNS_RIG_PID1:-}" ] || return 0
+	echo "--- the container's journal, last 25 lines"
+	ct journalctl -q -n 25 --no-pager -o short 2>&1
+}
