@@ -18,6 +18,12 @@ echo sid=$XDG_SESSION_ID
 echo login >/tmp/rig-login-marker
 echo seen=$(cat /tmp/rig-pid1-marker 2>/dev/null || echo none)' 2>&1)
 
+if [ -z "$(kv mnt "$out")" ]; then
+	# The checks below would hold trivially for a login that never ran.
+	fail "login: the ssh login runs its command" "observed output:
+$out"
+	exit 1
+fi
 check_ne "login: logind registered the ssh session (XDG_SESSION_ID)" "" "$(kv sid "$out")" "$out"
 check_ne "login: mount ns differs from PID 1's" "$pid1_mnt" "$(kv mnt "$out")" "$out"
 check_eq "login: PID 1's /tmp file is not in the session's /tmp" none "$(kv seen "$out")" "$out"
