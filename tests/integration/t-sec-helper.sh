@@ -112,18 +112,24 @@ done
 # exit and can reap it before the module's waitid(P_PIDFD).
 sec_std_policy "$PNS_T/session.conf" session
 sec_stack real "config=$PNS_T/session.conf helper=$PNS_HELPER debug"
+# One host process per login: after a login the caller is in that
+# session's Landlock domain, from which no further set can be made
+# (pam_ns(8), "The /proc door").
 for kind in plain wall; do
-	out=$(timeout 120 "$PNS_T/bin/reaper-host" "$PNS_T/pam.d" real pamns-sec-fault "$kind" 20 2>&1)
+	out=$(for i in $(seq 1 20); do
+		timeout 60 "$PNS_T/bin/reaper-host" "$PNS_T/pam.d" real pamns-sec-fault "$kind" 1 2>&1
+	done)
 	opened=$(grep -c 'open_rc=PAM_SUCCESS changed=yes' <<<"$out")
 	check_eq "reaping host ($kind waitpid), real helper: 20 of 20 sessions open" 20 "$opened" "$out"
-	check_eq "reaping host ($kind waitpid), real helper: no zombie" 0 "$(kv zombies "$out")" "$out"
+	check_eq "reaping host ($kind waitpid), real helper: no zombie" 0 \
+		"$(sed -n 's/^zombies=//p' <<<"$out" | awk '{s += $1} END {print s + 0}')" "$out"
 	# execve() gives the helper the exit signal SIGCHLD again, so even a
 	# plain waitpid(-1) handler takes it; the module must still open every
 	# session from the helper's reply. Check the path was really taken.
-	stolen=$(kv helper_stolen "$out")
+	stolen=$(sed -n 's/^helper_stolen=//p' <<<"$out" | awk '{s += $1} END {print s + 0}')
 	check_ne "reaping host ($kind waitpid): the handler did take the helper (path exercised)" \
 		0 "${stolen:-0}" "$out"
-	note "reaping host ($kind): $(kv reaped "$out") noise children reaped, helper taken by the handler $(kv helper_stolen "$out") times"
+	note "reaping host ($kind): helper taken by the handler $stolen times in 20 logins"
 done
 if wait_set_gone "$uid"; then
 	pass "reaping host: sets torn down afterwards"
