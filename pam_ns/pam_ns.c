@@ -20,6 +20,7 @@
 #include <security/pam_modules.h>
 #include <security/pam_modutil.h>
 
+#include "common/decide.h"
 #include "common/fdutil.h"
 #include "common/identity.h"
 #include "common/plan.h"
@@ -202,36 +203,6 @@ static void log_problems(pam_handle_t *pamh, const struct pns_diag_list *diags)
 			diags->n - MAX_LOGGED_PROBLEMS);
 }
 
-/*
- * The user namespace can only be entered from sshd's session child (SPEC
- * 3.2, 3.3): elsewhere follow userns_fallback. With userns_map = subid,
- * attach the account's subordinate ranges.
- */
-static int apply_userns_policy(pam_handle_t *pamh, const char *logname,
-	const struct pns_account *account, bool can_enter_userns, struct pns_plan *plan,
-	const char **ret_why)
-{
-	struct pns_idrange subuid, subgid;
-	bool skipped;
-	int r;
-
-	r = pns_plan_for_caller(plan, can_enter_userns, &skipped, ret_why);
-	if (r < 0)
-		return r;
-	if (skipped)
-		pam_syslog(pamh, LOG_NOTICE,
-			"User namespace skipped for user %s (uid %u): this PAM stack has no "
-			"hook in the session's child (userns_fallback = skip); mount, ipc "
-			"and uts isolation apply",
-			logname, plan->uid);
-	if (!(plan->namespaces & PNS_NS_USER) || plan->userns_map != PNS_USERNS_MAP_SUBID)
-		return 0;
-	r = pns_account_subids(account, &subuid, &subgid, ret_why);
-	if (r < 0)
-		return r;
-	return pns_plan_set_subids(plan, &subuid, &subgid, ret_why);
-}
-
 /* Everything before the helper: who is it, and what does the policy say? */
 static int lookup_account(pam_handle_t *pamh, const char *user, const char *logname,
 	bool with_groups, struct pns_account **ret)
@@ -277,7 +248,7 @@ static int resolve(pam_handle_t *pamh, const struct args *args, const char *user
 	struct pns_diag_list diags = {0};
 	struct pns_settings settings;
 	char host[PNS_HOSTNAME_MAX + 1] = "";
-	const char *why = NULL;
+	struct pns_decision d;
 	bool with_groups;
 	int r;
 
@@ -299,19 +270,9 @@ static int resolve(pam_handle_t *pamh, const struct args *args, const char *user
 			logname, (unsigned)account->id.uid, args->config);
 		return r;
 	}
-	if (!settings.isolate) {
-		if (args->debug)
-			pam_syslog(pamh, LOG_DEBUG, "User %s (uid %u) is not isolated (%s:%u)",
-				logname, (unsigned)account->id.uid,
-				settings.origin[PNS_KEY_ISOLATE].file ?: "built-in",
-				settings.origin[PNS_KEY_ISOLATE].line);
-		*ret_isolate = false;
-		return 0;
-	}
-
 	/* A user namespace maps every group of the account: ask NSS for them
 	 * now if the policy did not need them. */
-	if ((settings.namespaces & PNS_NS_USER) && !with_groups) {
+	if (settings.isolate && (settings.namespaces & PNS_NS_USER) && !with_groups) {
 		r = lookup_account(pamh, user, logname, true, &full);
 		if (r < 0)
 			return r;
@@ -326,14 +287,34 @@ static int resolve(pam_handle_t *pamh, const struct args *args, const char *user
 
 	if (gethostname(host, sizeof(host) - 1) < 0)
 		host[0] = 0;
-	r = pns_plan_build(&settings, &account->id, host, ret_plan, &why);
-	if (r >= 0)
-		r = apply_userns_policy(pamh, logname, account, can_enter_userns, ret_plan, &why);
-	if (r < 0) {
+	pns_decide(&(struct pns_login){.settings = &settings,
+			   .account = account,
+			   .host_name = host,
+			   .can_enter_userns = can_enter_userns},
+		&d);
+	switch (d.verdict) {
+	case PNS_VERDICT_IGNORE:
+		if (args->debug)
+			pam_syslog(pamh, LOG_DEBUG, "User %s (uid %u) is not isolated (%s:%u)",
+				logname, (unsigned)account->id.uid,
+				settings.origin[PNS_KEY_ISOLATE].file ?: "built-in",
+				settings.origin[PNS_KEY_ISOLATE].line);
+		*ret_isolate = false;
+		return 0;
+	case PNS_VERDICT_DENY:
 		pam_syslog(pamh, LOG_ERR, "Denying session for user %s (uid %u): %s", logname,
-			(unsigned)account->id.uid, why);
-		return r;
+			(unsigned)account->id.uid, d.why);
+		return d.error;
+	case PNS_VERDICT_ISOLATE:
+		break;
 	}
+	if (d.userns_skipped)
+		pam_syslog(pamh, LOG_NOTICE,
+			"User namespace skipped for user %s (uid %u): this PAM stack has no "
+			"hook in the session's child (userns_fallback = skip); mount, ipc "
+			"and uts isolation apply",
+			logname, d.plan.uid);
+	*ret_plan = d.plan;
 	*ret_isolate = true;
 	return 0;
 }

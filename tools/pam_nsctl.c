@@ -43,6 +43,7 @@
 #include "common/parse.h"
 #include "common/plan.h"
 #include "common/policy.h"
+#include "tools/outcome.h"
 
 #ifndef PNS_CONFIG_FILE
 #error "PNS_CONFIG_FILE must be set by the build"
@@ -710,74 +711,6 @@ static const char *userns_fallback_name(enum pns_userns_fallback f)
 	return f == PNS_USERNS_FALLBACK_SKIP ? "skip" : "deny";
 }
 
-/*
- * What pam_ns would do for this account: the plan it would send to the
- * helper, or why it would deny the login.
- *
- * The user namespace step mirrors apply_userns_fallback() in pam_ns/pam_ns.c:
- * this release enters a user namespace in no caller, so a plan that asks for
- * one follows userns_fallback everywhere. Keep the two in step.
- */
-struct outcome {
-	bool isolated;
-	struct pns_plan plan;
-	const char *denied; /* the reason, or NULL */
-	/* With a user namespace: what su, login and other stacks without a
-	 * hook in the session's child do instead (NULL otherwise). */
-	const char *other_stacks;
-};
-
-static int predict(const struct pns_settings *s, const struct pns_account *a, struct outcome *ret)
-{
-	struct outcome out = {.isolated = s->isolate};
-	char host[HOST_NAME_MAX + 1];
-	const char *why = NULL;
-	struct pns_plan other;
-	struct pns_idrange subuid, subgid;
-	bool skipped;
-	int r;
-
-	if (!s->isolate) {
-		*ret = out;
-		return 0;
-	}
-	/* As the module does: the host name of the calling process, for %h. */
-	if (gethostname(host, sizeof(host)) < 0)
-		return negative_errno();
-	host[sizeof(host) - 1] = '\0';
-
-	r = pns_plan_build(s, &a->id, host, &out.plan, &why);
-	if (r == -EINVAL || r == -E2BIG) {
-		out.denied = why ? why : "the settings are inconsistent";
-		*ret = out;
-		return 0;
-	}
-	if (r < 0)
-		return r;
-
-	if (out.plan.namespaces & PNS_NS_USER) {
-		if (out.plan.userns_map == PNS_USERNS_MAP_SUBID) {
-			r = pns_account_subids(a, &subuid, &subgid, &why);
-			if (r >= 0)
-				r = pns_plan_set_subids(&out.plan, &subuid, &subgid, &why);
-			if (r < 0) {
-				out.denied = why;
-				*ret = out;
-				return 0;
-			}
-		}
-		/* The plan above is what sshd's stack gets; the same decision
-		 * the module makes for stacks without a child hook: */
-		other = out.plan;
-		r = pns_plan_for_caller(&other, false, &skipped, &why);
-		out.other_stacks = r < 0 ? why
-					 : "mount, ipc and uts only, without the user namespace "
-					   "(userns_fallback = skip)";
-	}
-	*ret = out;
-	return 0;
-}
-
 /* "inside outside count" lines, aligned under their label. */
 static void print_map(const char *label, const char *map)
 {
@@ -1093,6 +1026,7 @@ static int cmd_explain(const struct options *o)
 	char values[_PNS_KEY_MAX][VALUE_MAX];
 	struct pns_settings s;
 	struct outcome out;
+	char host[HOST_NAME_MAX + 1];
 	const char *user = o->args[0];
 	int r;
 
@@ -1121,11 +1055,13 @@ static int cmd_explain(const struct options *o)
 		log_error("Failed to format the settings: %s", strerror(-r));
 		return EXIT_TROUBLE;
 	}
-	r = predict(&s, a, &out);
-	if (r < 0) {
-		log_error("Failed to build the plan: %s", strerror(-r));
+	/* As the module does: the host name of the calling process, for %h. */
+	if (gethostname(host, sizeof(host)) < 0) {
+		log_error("Failed to build the plan: %s", strerror(errno));
 		return EXIT_TROUBLE;
 	}
+	host[sizeof(host) - 1] = '\0';
+	explain_outcome(&s, a, host, NULL, &out);
 
 	if (o->json) {
 		fputc('{', stdout);
