@@ -71,6 +71,7 @@ int pns_plan_build(const struct pns_settings *s, const struct pns_identity *id,
 		p.shm_private = (p.namespaces & PNS_NS_IPC) && (p.namespaces & PNS_NS_MOUNT);
 		break;
 	case PNS_SHM_SHARED:
+	case _PNS_SHM_MAX:
 		p.shm_private = false;
 		break;
 	}
@@ -172,9 +173,9 @@ static int validate(const struct pns_plan *p, bool need_subids, const char **ret
 		*ret_why = "invalid uid or gid";
 		return -EINVAL;
 	}
-	if (p->share > PNS_SHARE_SESSION || p->tmp > PNS_TMP_DIR || p->var_tmp > PNS_TMP_DIR ||
-		p->userns_map > PNS_USERNS_MAP_SUBID ||
-		p->userns_fallback > PNS_USERNS_FALLBACK_SKIP) {
+	if (p->share >= _PNS_SHARE_MAX || p->tmp >= _PNS_TMP_MAX || p->var_tmp >= _PNS_TMP_MAX ||
+		p->userns_map >= _PNS_USERNS_MAP_MAX ||
+		p->userns_fallback >= _PNS_USERNS_FALLBACK_MAX) {
 		*ret_why = "value out of range";
 		return -EINVAL;
 	}
@@ -291,33 +292,4 @@ size_t pns_plan_mount_steps(const struct pns_plan *p, struct pns_mount_step step
 		n++;
 	}
 	return n;
-}
-
-const char *pns_ns_mask_to_string(unsigned mask, char *buf, size_t size)
-{
-	static const struct {
-		unsigned bit;
-		const char *name;
-	} names[] = {
-		{PNS_NS_MOUNT, "mount"},
-		{PNS_NS_IPC, "ipc"},
-		{PNS_NS_UTS, "uts"},
-		{PNS_NS_USER, "user"},
-	};
-	size_t len = 0;
-
-	if (size == 0)
-		return buf;
-	buf[0] = 0;
-	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
-		int n;
-
-		if (!(mask & names[i].bit))
-			continue;
-		n = snprintf(buf + len, size - len, "%s%s", len ? " " : "", names[i].name);
-		if (n < 0 || (size_t)n >= size - len)
-			break;
-		len += (size_t)n;
-	}
-	return buf;
 }

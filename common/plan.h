@@ -97,6 +97,3 @@ struct pns_mount_step {
 #define PNS_MAX_STEPS 6
 /* Fill steps[] (at most PNS_MAX_STEPS) and return how many. */
 size_t pns_plan_mount_steps(const struct pns_plan *p, struct pns_mount_step steps[PNS_MAX_STEPS]);
-
-/* "mount ipc uts" for a PNS_NS_* mask; buf of at least 32 bytes. */
-const char *pns_ns_mask_to_string(unsigned mask, char *buf, size_t size);

@@ -740,17 +740,8 @@ static int word_value(const char *v, const char *const *words, size_t n, uint64_
 
 static int parse_namespaces(const char *v, uint64_t *ret, char *msg, size_t msize)
 {
-	static const struct {
-		const char *word;
-		unsigned bit;
-	} known[] = {
-		{"mount", PNS_NS_MOUNT},
-		{"ipc", PNS_NS_IPC},
-		{"uts", PNS_NS_UTS},
-		{"user", PNS_NS_USER},
-		{"pid", 0},
-		{"net", 0},
-	};
+	/* Words a later release will accept: named as such, not as unknown. */
+	static const char *const planned[] = {"pid", "net"};
 	unsigned mask = 0;
 	const char *p = v;
 
@@ -764,28 +755,32 @@ static int parse_namespaces(const char *v, uint64_t *ret, char *msg, size_t msiz
 			break;
 		for (len = 0; p[len] && !is_blank(p[len]); len++)
 			;
-		for (size_t i = 0; i < ELEMENTSOF(known); i++) {
-			if (strlen(known[i].word) != len || memcmp(p, known[i].word, len) != 0)
+		for (size_t i = 0; i < _PNS_NSI_MAX; i++) {
+			const struct pns_namespace_info *ns = &pns_namespace_info[i];
+
+			if (strlen(ns->word) != len || memcmp(p, ns->word, len) != 0)
 				continue;
-			if (!known[i].bit) {
-				snprintf(msg, msize, "namespaces: '%s' is not supported yet",
-					known[i].word);
+			if (mask & ns->bit) {
+				snprintf(msg, msize, "namespaces: '%s' is listed twice", ns->word);
 				return -EINVAL;
 			}
-			if (mask & known[i].bit) {
-				snprintf(msg, msize, "namespaces: '%s' is listed twice",
-					known[i].word);
-				return -EINVAL;
-			}
-			mask |= known[i].bit;
+			mask |= ns->bit;
 			found = true;
 			break;
 		}
+		for (size_t i = 0; !found && i < ELEMENTSOF(planned); i++)
+			if (strlen(planned[i]) == len && memcmp(p, planned[i], len) == 0) {
+				snprintf(msg, msize, "namespaces: '%s' is not supported yet",
+					planned[i]);
+				return -EINVAL;
+			}
 		if (!found) {
+			char words[64];
+
 			snprintf(msg, msize,
-				"namespaces: unknown namespace '%.*s' (expected words from: mount "
-				"ipc uts user)",
-				(int)len, p);
+				"namespaces: unknown namespace '%.*s' (expected words from: %s)",
+				(int)len, p,
+				pns_ns_mask_to_string(PNS_NS_ALL, words, sizeof(words)));
 			return -EINVAL;
 		}
 		p += len;
@@ -2864,6 +2859,8 @@ static const char *tmp_name(enum pns_tmp t)
 		return "tmpfs";
 	case PNS_TMP_DIR:
 		return "dir";
+	case _PNS_TMP_MAX:
+		break;
 	}
 	return NULL;
 }
@@ -2879,27 +2876,10 @@ int pns_settings_format(const struct pns_settings *s, enum pns_key k, char *buf,
 	case PNS_KEY_ISOLATE:
 		v = s->isolate ? "yes" : "no";
 		break;
-	case PNS_KEY_NAMESPACES: {
-		static const struct {
-			unsigned bit;
-			const char *word;
-		} ns[] = {
-			{PNS_NS_MOUNT, "mount"},
-			{PNS_NS_IPC, "ipc"},
-			{PNS_NS_UTS, "uts"},
-			{PNS_NS_USER, "user"},
-		};
-
-		tmp[0] = '\0';
-		for (size_t i = 0; i < ELEMENTSOF(ns); i++)
-			if (s->namespaces & ns[i].bit) {
-				if (tmp[0])
-					strcat(tmp, " ");
-				strcat(tmp, ns[i].word);
-			}
+	case PNS_KEY_NAMESPACES:
+		pns_ns_mask_to_string(s->namespaces, tmp, sizeof(tmp));
 		v = tmp[0] ? tmp : "(none)";
 		break;
-	}
 	case PNS_KEY_TMP:
 		v = tmp_name(s->tmp);
 		break;
@@ -2947,6 +2927,8 @@ int pns_settings_format(const struct pns_settings *s, enum pns_key k, char *buf,
 			break;
 		case PNS_SHM_SHARED:
 			v = "shared";
+			break;
+		case _PNS_SHM_MAX:
 			break;
 		}
 		break;

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "common/macro.h"
+#include "common/namespace.h"
 
 /* The keys, in the order pam_nsctl explain prints them. */
 enum pns_key {
@@ -33,22 +34,17 @@ enum pns_key {
 	_PNS_KEY_MAX,
 };
 
-/* Namespace bits, as in `namespaces = mount ipc uts user`. */
-enum {
-	PNS_NS_MOUNT = 1u << 0,
-	PNS_NS_IPC = 1u << 1,
-	PNS_NS_UTS = 1u << 2,
-	PNS_NS_USER = 1u << 3,
-	PNS_NS_ALL = PNS_NS_MOUNT | PNS_NS_IPC | PNS_NS_UTS | PNS_NS_USER,
-};
-
-enum pns_tmp { PNS_TMP_NONE, PNS_TMP_TMPFS, PNS_TMP_DIR };
+enum pns_tmp { PNS_TMP_NONE, PNS_TMP_TMPFS, PNS_TMP_DIR, _PNS_TMP_MAX };
 /* shm: AUTO resolves to PRIVATE when ipc and mount are isolated (a private
  * /dev/shm needs a mount namespace to live in), SHARED otherwise. */
-enum pns_shm { PNS_SHM_AUTO, PNS_SHM_PRIVATE, PNS_SHM_SHARED };
-enum pns_share { PNS_SHARE_USER, PNS_SHARE_SESSION };
-enum pns_userns_map { PNS_USERNS_MAP_SELF, PNS_USERNS_MAP_SUBID };
-enum pns_userns_fallback { PNS_USERNS_FALLBACK_DENY, PNS_USERNS_FALLBACK_SKIP };
+enum pns_shm { PNS_SHM_AUTO, PNS_SHM_PRIVATE, PNS_SHM_SHARED, _PNS_SHM_MAX };
+enum pns_share { PNS_SHARE_USER, PNS_SHARE_SESSION, _PNS_SHARE_MAX };
+enum pns_userns_map { PNS_USERNS_MAP_SELF, PNS_USERNS_MAP_SUBID, _PNS_USERNS_MAP_MAX };
+enum pns_userns_fallback {
+	PNS_USERNS_FALLBACK_DENY,
+	PNS_USERNS_FALLBACK_SKIP,
+	_PNS_USERNS_FALLBACK_MAX,
+};
 
 /* A tmpfs size: bytes, or a percentage (1..100) of RAM. Never 0: tmpfs reads 0 as "no limit". */
 struct pns_size {

@@ -156,16 +156,16 @@ static void get_plan(struct reader *r, struct pns_plan *p)
 	p->uid = get_u32(r);
 	p->gid = get_u32(r);
 	p->namespaces = get_u32(r);
-	p->share = get_enum(r, PNS_SHARE_SESSION + 1);
-	p->tmp = get_enum(r, PNS_TMP_DIR + 1);
-	p->var_tmp = get_enum(r, PNS_TMP_DIR + 1);
+	p->share = get_enum(r, _PNS_SHARE_MAX);
+	p->tmp = get_enum(r, _PNS_TMP_MAX);
+	p->var_tmp = get_enum(r, _PNS_TMP_MAX);
 	p->tmp_size.value = get_u64(r);
 	p->tmp_size.percent = get_bool(r);
 	p->tmp_inodes = get_u64(r);
 	p->shm_private = get_bool(r);
 	get_str(r, p->hostname, sizeof(p->hostname));
-	p->userns_map = get_enum(r, PNS_USERNS_MAP_SUBID + 1);
-	p->userns_fallback = get_enum(r, PNS_USERNS_FALLBACK_SKIP + 1);
+	p->userns_map = get_enum(r, _PNS_USERNS_MAP_MAX);
+	p->userns_fallback = get_enum(r, _PNS_USERNS_FALLBACK_MAX);
 	p->n_gids = get_u32(r);
 	if (p->n_gids > PNS_MAX_GROUPS)
 		r->bad = true;

@@ -30,8 +30,6 @@ enum pns_msg_type {
 	_PNS_MSG_MAX,
 };
 
-enum { PNS_NSI_MNT, PNS_NSI_IPC, PNS_NSI_UTS, PNS_NSI_USER, _PNS_NSI_MAX };
-
 struct pns_reply {
 	int32_t error; /* 0 or -errno */
 	uint64_t session_id;

@@ -40,6 +40,7 @@
 #include "common/fdutil.h"
 #include "common/identity.h"
 #include "common/macro.h"
+#include "common/namespace.h"
 #include "common/parse.h"
 #include "common/plan.h"
 #include "common/policy.h"
@@ -220,6 +221,21 @@ static void json_string_or_null(FILE *f, const char *s)
 		json_string(f, s);
 	else
 		fputs("null", f);
+}
+
+static void ns_list_json(FILE *f, unsigned mask)
+{
+	bool first = true;
+
+	fputc('[', f);
+	for (size_t i = 0; i < _PNS_NSI_MAX; i++) {
+		if (!(mask & pns_namespace_info[i].bit))
+			continue;
+		fputs(first ? "" : ",", f);
+		json_string(f, pns_namespace_info[i].word);
+		first = false;
+	}
+	fputc(']', f);
 }
 
 /* "file:line", "file" (line 0) or "built-in", escaped for people. */
@@ -696,6 +712,7 @@ static const char *tmp_name(enum pns_tmp t)
 	case PNS_TMP_DIR:
 		return "dir";
 	case PNS_TMP_NONE:
+	case _PNS_TMP_MAX:
 		break;
 	}
 	return "none";
@@ -818,19 +835,10 @@ static void explain_plan_json(const struct outcome *out)
 	struct pns_mount_step steps[PNS_MAX_STEPS];
 	size_t n = pns_plan_mount_steps(plan, steps);
 	char opts[OPTS_MAX];
-	bool first = true;
 
-	fputs("{\"namespaces\":[", stdout);
-	for (unsigned bit = 1; bit & PNS_NS_ALL; bit <<= 1) {
-		char word[32];
-
-		if (!(plan->namespaces & bit))
-			continue;
-		fputs(first ? "" : ",", stdout);
-		json_string(stdout, pns_ns_mask_to_string(bit, word, sizeof(word)));
-		first = false;
-	}
-	fputs("],\"other_stacks\":", stdout);
+	fputs("{\"namespaces\":", stdout);
+	ns_list_json(stdout, plan->namespaces);
+	fputs(",\"other_stacks\":", stdout);
 	if (out->other_stacks) {
 		char map[1024];
 
@@ -1099,8 +1107,6 @@ static int cmd_explain(const struct options *o)
 /* How long an anchor may take to answer; STOP --force kills and waits. */
 #define ANCHOR_TIMEOUT_USEC (5 * 1000000ull)
 #define STOP_TIMEOUT_USEC (15 * 1000000ull)
-
-static const char *const ns_file_names[_PNS_NSI_MAX] = {"mnt", "ipc", "uts", "user"};
 
 enum set_state {
 	SET_LIVE,  /* the anchor answered STATUS */
@@ -1501,23 +1507,6 @@ static int list_text(const struct set_list *l)
 	return 0;
 }
 
-static void ns_list_json(FILE *f, unsigned mask)
-{
-	bool first = true;
-
-	fputc('[', f);
-	for (unsigned bit = 1; bit & PNS_NS_ALL; bit <<= 1) {
-		char word[32];
-
-		if (!(mask & bit))
-			continue;
-		fputs(first ? "" : ",", f);
-		json_string(f, pns_ns_mask_to_string(bit, word, sizeof(word)));
-		first = false;
-	}
-	fputc(']', f);
-}
-
 /* "user":...,"uid":...,"set":...,"socket":... */
 static void set_id_json(FILE *f, const struct set_entry *e)
 {
@@ -1566,7 +1555,8 @@ static void list_json(const struct set_list *l)
 			ns_list_json(stdout, s->plan.namespaces);
 			fputs(",\"ns_inodes\":{", stdout);
 			for (size_t n = 0; n < _PNS_NSI_MAX; n++) {
-				printf("%s\"%s\":", n > 0 ? "," : "", ns_file_names[n]);
+				printf("%s\"%s\":", n > 0 ? "," : "",
+					pns_namespace_info[n].proc_name);
 				if (s->ns_ino[n])
 					printf("%llu", (unsigned long long)s->ns_ino[n]);
 				else
@@ -1748,15 +1738,12 @@ static int pick_set(const struct options *o, struct target *t, char *why, size_t
 
 /* ---- enter ------------------------------------------------------------------ */
 
-static const struct {
-	unsigned ns;
-	int flag;
-	int index;
-} enterable[] = {
-	{PNS_NS_MOUNT, CLONE_NEWNS, PNS_NSI_MNT},
-	{PNS_NS_IPC, CLONE_NEWIPC, PNS_NSI_IPC},
-	{PNS_NS_UTS, CLONE_NEWUTS, PNS_NSI_UTS},
-};
+/* enter and stop's "inside a set" look at the namespaces a root process
+ * enters by setns(): every one but the user namespace. */
+static bool enterable(const struct pns_namespace_info *ns)
+{
+	return ns->bit != PNS_NS_USER;
+}
 
 /* Run argv in a child and wait for it; its exit status, shell style. */
 static int run_and_wait(char *const argv[])
@@ -1831,10 +1818,11 @@ static int cmd_enter(const struct options *o)
 		return r;
 	}
 	set_display_name(t.set.file, set, sizeof(set));
-	for (size_t i = 0; i < ELEMENTSOF(enterable); i++)
-		if (t.set.status.plan.namespaces & enterable[i].ns &&
-			t.set.status.ns_ino[enterable[i].index])
-			flags |= enterable[i].flag;
+	for (size_t i = 0; i < _PNS_NSI_MAX; i++)
+		if (enterable(&pns_namespace_info[i]) &&
+			t.set.status.plan.namespaces & pns_namespace_info[i].bit &&
+			t.set.status.ns_ino[i])
+			flags |= pns_namespace_info[i].clone_flag;
 	if (flags == 0) {
 		fprintf(stderr, "%s: Set %s of ", program_name, set);
 		text_put(stderr, t.who);
@@ -1852,16 +1840,16 @@ static int cmd_enter(const struct options *o)
 		target_clear(&t);
 		return EXIT_TROUBLE;
 	}
-	for (size_t i = 0; i < ELEMENTSOF(enterable); i++) {
+	for (size_t i = 0; i < _PNS_NSI_MAX; i++) {
 		uint64_t ino = 0;
 
-		if (!(flags & enterable[i].flag))
+		if (!(flags & pns_namespace_info[i].clone_flag))
 			continue;
-		r = pns_ns_inode(ns_file_names[enterable[i].index], &ino);
-		if (r < 0 || ino != t.set.status.ns_ino[enterable[i].index]) {
+		r = pns_ns_inode(pns_namespace_info[i].proc_name, &ino);
+		if (r < 0 || ino != t.set.status.ns_ino[i]) {
 			/* Cannot happen with a pidfd; never run a command in the wrong place. */
 			log_error("Entered the wrong %s namespace; not running anything",
-				ns_file_names[enterable[i].index]);
+				pns_namespace_info[i].proc_name);
 			target_clear(&t);
 			return EXIT_TROUBLE;
 		}
@@ -1945,12 +1933,12 @@ static int stop_result(const struct options *o, const struct target *t, const ch
 /* Is this process in one of the set's namespaces? */
 static bool inside_set(const struct pns_status *s)
 {
-	for (size_t i = 0; i < ELEMENTSOF(enterable); i++) {
+	for (size_t i = 0; i < _PNS_NSI_MAX; i++) {
 		uint64_t ino = 0;
-		int idx = enterable[i].index;
 
-		if (s->ns_ino[idx] && pns_ns_inode(ns_file_names[idx], &ino) == 0 &&
-			ino == s->ns_ino[idx])
+		if (enterable(&pns_namespace_info[i]) && s->ns_ino[i] &&
+			pns_ns_inode(pns_namespace_info[i].proc_name, &ino) == 0 &&
+			ino == s->ns_ino[i])
 			return true;
 	}
 	return false;

@@ -244,16 +244,6 @@ static void test_subids(void **state)
 	assert_string_equal(map, "1000 1000 1\n");
 }
 
-static void test_mask_to_string(void **state)
-{
-	char buf[32];
-
-	assert_string_equal(
-		pns_ns_mask_to_string(PNS_NS_ALL, buf, sizeof(buf)), "mount ipc uts user");
-	assert_string_equal(pns_ns_mask_to_string(PNS_NS_UTS, buf, sizeof(buf)), "uts");
-	assert_string_equal(pns_ns_mask_to_string(0, buf, sizeof(buf)), "");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,7 +255,6 @@ int main(void)
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_userns_fallback),
 		cmocka_unit_test(test_subids),
-		cmocka_unit_test(test_mask_to_string),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
