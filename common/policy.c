@@ -53,6 +53,7 @@
 
 #include <iniparser.h>
 
+#include "common/keys.h"
 #include "common/parse.h"
 #include "common/policy.h"
 
@@ -77,23 +78,6 @@
  * sections in 14 ms, against 220 ms in one load).
  */
 #define CROSSCHECK_BATCH_ENTRIES 128
-
-#define FOREACH_KEY(X)                                                                             \
-	X(PNS_KEY_ISOLATE, "isolate")                                                              \
-	X(PNS_KEY_NAMESPACES, "namespaces")                                                        \
-	X(PNS_KEY_TMP, "tmp")                                                                      \
-	X(PNS_KEY_TMP_SIZE, "tmp_size")                                                            \
-	X(PNS_KEY_TMP_INODES, "tmp_inodes")                                                        \
-	X(PNS_KEY_VAR_TMP, "var_tmp")                                                              \
-	X(PNS_KEY_SHM, "shm")                                                                      \
-	X(PNS_KEY_HOSTNAME, "hostname")                                                            \
-	X(PNS_KEY_SHARE, "share")                                                                  \
-	X(PNS_KEY_USERNS_MAP, "userns_map")                                                        \
-	X(PNS_KEY_USERNS_FALLBACK, "userns_fallback")
-#define KEY_NAME(k, name) [k] = name,
-#define KEY_LEN(k, name) [k] = sizeof(name) - 1,
-static const char *const key_names[_PNS_KEY_MAX] = {FOREACH_KEY(KEY_NAME)};
-static const uint8_t key_lens[_PNS_KEY_MAX] = {FOREACH_KEY(KEY_LEN)};
 
 enum section_kind {
 	SECTION_DEFAULT,
@@ -146,11 +130,6 @@ struct entry {
 _Static_assert(sizeof(struct entry) == 12, "an entry is 12 bytes");
 
 /* A parsed value. */
-union value {
-	uint64_t u;
-	struct pns_size size;
-};
-
 /* Where the name starts in a header: after "user:", "uid:", ...; [default] has none. */
 static const uint8_t name_offset[] = {
 	[SECTION_DEFAULT] = sizeof("default") - 1,
@@ -726,187 +705,6 @@ static struct entry *entry_next(struct pns_policy *p)
 	return &p->entries[p->n_entries];
 }
 
-/* ---- values ------------------------------------------------------------- */
-
-static int word_value(const char *v, const char *const *words, size_t n, uint64_t *ret)
-{
-	for (size_t i = 0; i < n; i++)
-		if (words[i] && strcmp(v, words[i]) == 0) {
-			*ret = i;
-			return 0;
-		}
-	return -EINVAL;
-}
-
-static int parse_namespaces(const char *v, uint64_t *ret, char *msg, size_t msize)
-{
-	/* Words a later release will accept: named as such, not as unknown. */
-	static const char *const planned[] = {"pid", "net"};
-	unsigned mask = 0;
-	const char *p = v;
-
-	for (;;) {
-		size_t len;
-		bool found = false;
-
-		while (is_blank(*p))
-			p++;
-		if (!*p)
-			break;
-		for (len = 0; p[len] && !is_blank(p[len]); len++)
-			;
-		for (size_t i = 0; i < _PNS_NSI_MAX; i++) {
-			const struct pns_namespace_info *ns = &pns_namespace_info[i];
-
-			if (strlen(ns->word) != len || memcmp(p, ns->word, len) != 0)
-				continue;
-			if (mask & ns->bit) {
-				snprintf(msg, msize, "namespaces: '%s' is listed twice", ns->word);
-				return -EINVAL;
-			}
-			mask |= ns->bit;
-			found = true;
-			break;
-		}
-		for (size_t i = 0; !found && i < ELEMENTSOF(planned); i++)
-			if (strlen(planned[i]) == len && memcmp(p, planned[i], len) == 0) {
-				snprintf(msg, msize, "namespaces: '%s' is not supported yet",
-					planned[i]);
-				return -EINVAL;
-			}
-		if (!found) {
-			char words[64];
-
-			snprintf(msg, msize,
-				"namespaces: unknown namespace '%.*s' (expected words from: %s)",
-				(int)len, p,
-				pns_ns_mask_to_string(PNS_NS_ALL, words, sizeof(words)));
-			return -EINVAL;
-		}
-		p += len;
-	}
-	if (mask == 0) {
-		snprintf(msg, msize, "namespaces: empty list");
-		return -EINVAL;
-	}
-	*ret = mask;
-	return 0;
-}
-
-static int check_hostname_template(const char *v, char *msg, size_t msize)
-{
-	size_t len = strlen(v);
-
-	if (len > PNS_HOSTNAME_TEMPLATE_MAX) {
-		snprintf(msg, msize, "hostname: template is longer than %d bytes",
-			PNS_HOSTNAME_TEMPLATE_MAX);
-		return -EINVAL;
-	}
-	for (const char *p = v; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c == '%') {
-			p++;
-			if (*p == 'u' || *p == 'U' || *p == 'h' || *p == '%')
-				continue;
-			if (!*p)
-				snprintf(msg, msize,
-					"hostname: '%%' at the end of the template (write %%%% for "
-					"a percent sign)");
-			else
-				snprintf(msg, msize,
-					"hostname: unknown escape '%%%c' (expected %%u, %%U, %%h "
-					"or %%%%)",
-					*p >= 0x20 && *p < 0x7f ? *p : '?');
-			return -EINVAL;
-		}
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			c == '-' || c == '.')
-			continue;
-		if (c >= 0x20 && c < 0x7f)
-			snprintf(msg, msize,
-				"hostname: character '%c' is not allowed (letters, digits, '-', "
-				"'.' and %%u %%U %%h %%%% only)",
-				c);
-		else
-			snprintf(msg, msize,
-				"hostname: byte 0x%02x is not allowed (letters, digits, '-', '.' "
-				"and %%u %%U %%h %%%% only)",
-				c);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/*
- * Validate v for key k; fill *ret (not for a hostname, which is used as
- * written). On failure describe the problem in msg.
- */
-static int value_parse(enum pns_key k, const char *v, union value *ret, char *msg, size_t msize)
-{
-	static const char *const tmp_words[] = {
-		[PNS_TMP_NONE] = "none", [PNS_TMP_TMPFS] = "tmpfs", [PNS_TMP_DIR] = "dir"};
-	static const char *const shm_words[] = {
-		[PNS_SHM_AUTO] = NULL, [PNS_SHM_PRIVATE] = "private", [PNS_SHM_SHARED] = "shared"};
-	static const char *const share_words[] = {
-		[PNS_SHARE_USER] = "user", [PNS_SHARE_SESSION] = "session"};
-	static const char *const map_words[] = {
-		[PNS_USERNS_MAP_SELF] = "self", [PNS_USERNS_MAP_SUBID] = "subid"};
-	static const char *const fallback_words[] = {
-		[PNS_USERNS_FALLBACK_DENY] = "deny", [PNS_USERNS_FALLBACK_SKIP] = "skip"};
-	const char *expected = NULL;
-	bool b;
-	int r;
-
-	switch (k) {
-	case PNS_KEY_ISOLATE:
-		r = pns_parse_bool(v, &b);
-		if (r >= 0)
-			ret->u = b;
-		expected = "yes, no, true, false, on, off, 1 or 0";
-		break;
-	case PNS_KEY_NAMESPACES:
-		return parse_namespaces(v, &ret->u, msg, msize);
-	case PNS_KEY_TMP:
-	case PNS_KEY_VAR_TMP:
-		r = word_value(v, tmp_words, ELEMENTSOF(tmp_words), &ret->u);
-		expected = "tmpfs, dir or none";
-		break;
-	case PNS_KEY_TMP_SIZE:
-		r = pns_parse_size(v, &ret->size);
-		expected = "N, NK, NM or NG bytes, or N% of RAM from 1% to 100%; not 0";
-		break;
-	case PNS_KEY_TMP_INODES:
-		r = pns_parse_inodes(v, &ret->u);
-		expected = "a positive decimal number";
-		break;
-	case PNS_KEY_SHM:
-		r = word_value(v, shm_words, ELEMENTSOF(shm_words), &ret->u);
-		expected = "private or shared";
-		break;
-	case PNS_KEY_HOSTNAME:
-		return check_hostname_template(v, msg, msize);
-	case PNS_KEY_SHARE:
-		r = word_value(v, share_words, ELEMENTSOF(share_words), &ret->u);
-		expected = "user or session";
-		break;
-	case PNS_KEY_USERNS_MAP:
-		r = word_value(v, map_words, ELEMENTSOF(map_words), &ret->u);
-		expected = "self or subid";
-		break;
-	case PNS_KEY_USERNS_FALLBACK:
-		r = word_value(v, fallback_words, ELEMENTSOF(fallback_words), &ret->u);
-		expected = "deny or skip";
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (r < 0)
-		snprintf(msg, msize, "%s: %s value '%s' (expected %s)", key_names[k],
-			r == -ERANGE ? "out-of-range" : "invalid", v, expected);
-	return r;
-}
-
 /* ---- searching a line --------------------------------------------------- */
 
 /* The offset of the first c in p[0, n), or n; p[0, n + 15] must be readable. */
@@ -1101,19 +899,18 @@ static inline bool same_bytes(const char *a, const char *b, size_t n)
 /* Whether the first klen bytes of t are the name of key k; t[0, 15] must be readable. */
 static inline bool key_is(const char *t, size_t klen, int k)
 {
+	const struct pns_key_info *key = &pns_keys[k];
 #ifdef SCAN_SSE2
-	/* Every name fits in sixteen bytes: one comparison, no call to memcmp(). */
-#define KEY_PADDED(k, name) [k] = name,
-	static const char padded[_PNS_KEY_MAX][16] = {FOREACH_KEY(KEY_PADDED)};
-#undef KEY_PADDED
+	/* Every name fits in sixteen zero-padded bytes: one comparison, no call
+	 * to memcmp(). */
 	unsigned want;
 
-	if (key_lens[k] != klen)
+	if (key->len != klen)
 		return false;
 	want = first_bits(klen);
-	return (match16_vec(load16(t), load16(padded[k])) & want) == want;
+	return (match16_vec(load16(t), load16(key->name)) & want) == want;
 #else
-	return key_lens[k] == klen && memcmp(key_names[k], t, klen) == 0;
+	return key->len == klen && memcmp(key->name, t, klen) == 0;
 #endif
 }
 
@@ -1448,7 +1245,7 @@ static void scan_key(struct scan *s, unsigned line, const char *t, size_t n)
 	}
 
 	if (vend == v) {
-		scan_error(s, line, "%s: empty value", key_names[k]);
+		scan_error(s, line, "%s: empty value", pns_keys[k].name);
 		return;
 	}
 	/* Filled in place, and added only at the end: see section_next(). */
@@ -1459,11 +1256,11 @@ static void scan_key(struct scan *s, unsigned line, const char *t, size_t n)
 	}
 	if (!s->parsed[k].text || s->parsed[k].len != (size_t)(vend - v) ||
 		!same_bytes(s->parsed[k].text, v, (size_t)(vend - v))) {
-		union value parsed;
+		union pns_value parsed;
 
 		memcpy(value, v, (size_t)(vend - v));
 		value[vend - v] = '\0';
-		r = value_parse((enum pns_key)k, value, &parsed, msg, sizeof(msg));
+		r = pns_key_parse((enum pns_key)k, value, &parsed, msg, sizeof(msg));
 		if (r < 0) {
 			scan_error(s, line, "%s", msg);
 			return;
@@ -1481,7 +1278,7 @@ static void scan_key(struct scan *s, unsigned line, const char *t, size_t n)
 			if (s->p->entries[i].key == k) {
 				scan_error(s, line,
 					"duplicate key '%s' in [%.*s] (first at line %u)",
-					key_names[k], (int)sec->hdr_len, s->buf + sec->hdr_off,
+					pns_keys[k].name, (int)sec->hdr_len, s->buf + sec->hdr_off,
 					s->p->entries[i].line);
 				return;
 			}
@@ -1834,7 +1631,7 @@ static void check_batch(struct scan *s, int mfd, const size_t *sel, size_t n)
 			const char *v;
 
 			snprintf(key, sizeof(key), "%.*s:%s", (int)sec->hdr_len,
-				s->buf + sec->hdr_off, key_names[e->key]);
+				s->buf + sec->hdr_off, pns_keys[e->key].name);
 			v = iniparser_getstring(d, key, NULL);
 			if (!v || strlen(v) != e->val_len ||
 				memcmp(v, s->buf + e->val_off, e->val_len) != 0)
@@ -2769,7 +2566,7 @@ int pns_policy_resolve(
 		char value[LINE_BYTES_MAX + 1], msg[LINE_BYTES_MAX + 256];
 		const struct policy_file *f;
 		const struct entry *e;
-		union value v = {};
+		union pns_value v = {};
 		int tier = TIER_USER;
 
 		while (tier < _TIER_MAX && !best.entry[tier][k])
@@ -2781,182 +2578,11 @@ int pns_policy_resolve(
 		/* The scanner parsed these very bytes: this cannot fail. */
 		memcpy(value, f->buf + e->val_off, e->val_len);
 		value[e->val_len] = '\0';
-		if (value_parse((enum pns_key)e->key, value, &v, msg, sizeof(msg)) < 0)
+		if (pns_key_parse((enum pns_key)e->key, value, &v, msg, sizeof(msg)) < 0)
 			return -EINVAL;
-		switch (e->key) {
-		case PNS_KEY_ISOLATE:
-			s.isolate = v.u != 0;
-			break;
-		case PNS_KEY_NAMESPACES:
-			s.namespaces = (unsigned)v.u;
-			break;
-		case PNS_KEY_TMP:
-			s.tmp = (enum pns_tmp)v.u;
-			break;
-		case PNS_KEY_TMP_SIZE:
-			s.tmp_size = v.size;
-			break;
-		case PNS_KEY_TMP_INODES:
-			s.tmp_inodes = v.u;
-			break;
-		case PNS_KEY_VAR_TMP:
-			s.var_tmp = (enum pns_tmp)v.u;
-			break;
-		case PNS_KEY_SHM:
-			s.shm = (enum pns_shm)v.u;
-			break;
-		case PNS_KEY_HOSTNAME:
-			/* Checked by the scanner: at most PNS_HOSTNAME_TEMPLATE_MAX bytes. */
-			snprintf(s.hostname, sizeof(s.hostname), "%.*s", (int)e->val_len,
-				f->buf + e->val_off);
-			break;
-		case PNS_KEY_SHARE:
-			s.share = (enum pns_share)v.u;
-			break;
-		case PNS_KEY_USERNS_MAP:
-			s.userns_map = (enum pns_userns_map)v.u;
-			break;
-		case PNS_KEY_USERNS_FALLBACK:
-			s.userns_fallback = (enum pns_userns_fallback)v.u;
-			break;
-		default:
-			continue;
-		}
+		pns_keys[k].store(&pns_keys[k], &s, &v, value);
 		s.origin[k] = (struct pns_origin){.file = f->path, .line = e->line};
 	}
 	*ret = s;
-	return 0;
-}
-
-void pns_settings_builtin(struct pns_settings *ret)
-{
-	*ret = (struct pns_settings){
-		.isolate = false,
-		.namespaces = PNS_NS_MOUNT | PNS_NS_IPC | PNS_NS_UTS,
-		.tmp = PNS_TMP_TMPFS,
-		.tmp_size = {.value = 25, .percent = true},
-		.tmp_inodes = 0,
-		.var_tmp = PNS_TMP_NONE,
-		.shm = PNS_SHM_AUTO,
-		.hostname = "",
-		.share = PNS_SHARE_USER,
-		.userns_map = PNS_USERNS_MAP_SELF,
-		.userns_fallback = PNS_USERNS_FALLBACK_DENY,
-	};
-}
-
-const char *pns_key_name(enum pns_key k)
-{
-	return (unsigned)k < _PNS_KEY_MAX ? key_names[k] : NULL;
-}
-
-static const char *tmp_name(enum pns_tmp t)
-{
-	switch (t) {
-	case PNS_TMP_NONE:
-		return "none";
-	case PNS_TMP_TMPFS:
-		return "tmpfs";
-	case PNS_TMP_DIR:
-		return "dir";
-	case _PNS_TMP_MAX:
-		break;
-	}
-	return NULL;
-}
-
-int pns_settings_format(const struct pns_settings *s, enum pns_key k, char *buf, size_t size)
-{
-	char tmp[PNS_HOSTNAME_TEMPLATE_MAX + 64];
-	const char *v = NULL;
-
-	if (!s || !buf)
-		return -EINVAL;
-	switch (k) {
-	case PNS_KEY_ISOLATE:
-		v = s->isolate ? "yes" : "no";
-		break;
-	case PNS_KEY_NAMESPACES:
-		pns_ns_mask_to_string(s->namespaces, tmp, sizeof(tmp));
-		v = tmp[0] ? tmp : "(none)";
-		break;
-	case PNS_KEY_TMP:
-		v = tmp_name(s->tmp);
-		break;
-	case PNS_KEY_VAR_TMP:
-		v = tmp_name(s->var_tmp);
-		break;
-	case PNS_KEY_TMP_SIZE: {
-		uint64_t n = s->tmp_size.value;
-
-		if (s->tmp_size.percent)
-			snprintf(tmp, sizeof(tmp), "%" PRIu64 "%%", n);
-		else if (n != 0 && n % (UINT64_C(1) << 30) == 0)
-			snprintf(tmp, sizeof(tmp), "%" PRIu64 "G", n >> 30);
-		else if (n != 0 && n % (UINT64_C(1) << 20) == 0)
-			snprintf(tmp, sizeof(tmp), "%" PRIu64 "M", n >> 20);
-		else if (n != 0 && n % (UINT64_C(1) << 10) == 0)
-			snprintf(tmp, sizeof(tmp), "%" PRIu64 "K", n >> 10);
-		else
-			snprintf(tmp, sizeof(tmp), "%" PRIu64, n);
-		v = tmp;
-		break;
-	}
-	case PNS_KEY_TMP_INODES:
-		if (s->tmp_inodes == 0)
-			v = "kernel default";
-		else {
-			snprintf(tmp, sizeof(tmp), "%" PRIu64, s->tmp_inodes);
-			v = tmp;
-		}
-		break;
-	case PNS_KEY_SHM:
-		switch (s->shm) {
-		case PNS_SHM_AUTO:
-			/*
-			 * The effective value: a private /dev/shm follows the IPC
-			 * namespace but needs a mount namespace to live in (as
-			 * common/plan.c builds it).
-			 */
-			v = (s->namespaces & PNS_NS_IPC) && (s->namespaces & PNS_NS_MOUNT)
-				    ? "private"
-				    : "shared";
-			break;
-		case PNS_SHM_PRIVATE:
-			v = "private";
-			break;
-		case PNS_SHM_SHARED:
-			v = "shared";
-			break;
-		case _PNS_SHM_MAX:
-			break;
-		}
-		break;
-	case PNS_KEY_HOSTNAME:
-		v = s->hostname[0] ? s->hostname : "(unchanged)";
-		break;
-	case PNS_KEY_SHARE:
-		v = s->share == PNS_SHARE_USER	    ? "user"
-		    : s->share == PNS_SHARE_SESSION ? "session"
-						    : NULL;
-		break;
-	case PNS_KEY_USERNS_MAP:
-		v = s->userns_map == PNS_USERNS_MAP_SELF    ? "self"
-		    : s->userns_map == PNS_USERNS_MAP_SUBID ? "subid"
-							    : NULL;
-		break;
-	case PNS_KEY_USERNS_FALLBACK:
-		v = s->userns_fallback == PNS_USERNS_FALLBACK_DENY   ? "deny"
-		    : s->userns_fallback == PNS_USERNS_FALLBACK_SKIP ? "skip"
-								     : NULL;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (!v)
-		return -EINVAL;
-	if (strlen(v) >= size)
-		return -ENOBUFS;
-	memcpy(buf, v, strlen(v) + 1);
 	return 0;
 }

@@ -39,6 +39,7 @@
 #include "common/client.h"
 #include "common/fdutil.h"
 #include "common/identity.h"
+#include "common/keys.h"
 #include "common/macro.h"
 #include "common/namespace.h"
 #include "common/parse.h"
@@ -699,33 +700,10 @@ static void step_note(const struct pns_mount_step *st, uint32_t uid, char *buf, 
 			st->target ? st->target : "the target");
 }
 
-static const char *share_name(enum pns_share s)
+/* A plan's value as the policy writes it (plans are validated: never "?"). */
+static const char *word(enum pns_key k, unsigned v)
 {
-	return s == PNS_SHARE_SESSION ? "session" : "user";
-}
-
-static const char *tmp_name(enum pns_tmp t)
-{
-	switch (t) {
-	case PNS_TMP_TMPFS:
-		return "tmpfs";
-	case PNS_TMP_DIR:
-		return "dir";
-	case PNS_TMP_NONE:
-	case _PNS_TMP_MAX:
-		break;
-	}
-	return "none";
-}
-
-static const char *userns_map_name(enum pns_userns_map m)
-{
-	return m == PNS_USERNS_MAP_SUBID ? "subid" : "self";
-}
-
-static const char *userns_fallback_name(enum pns_userns_fallback f)
-{
-	return f == PNS_USERNS_FALLBACK_SKIP ? "skip" : "deny";
+	return pns_key_word(k, v) ?: "?";
 }
 
 /* "inside outside count" lines, aligned under their label. */
@@ -782,7 +760,7 @@ static void explain_plan_text(const struct outcome *out, const char *user)
 		text_put(stdout, out->other_stacks);
 		fputs("\n", stdout);
 	}
-	printf("  share       %s (", share_name(plan->share));
+	printf("  share       %s (", word(PNS_KEY_SHARE, plan->share));
 	fputs(plan->share == PNS_SHARE_SESSION ? "every session of " : "all sessions of ", stdout);
 	text_put(stdout, user);
 	fputs(plan->share == PNS_SHARE_SESSION ? " gets a set of its own)\n" : " share one set)\n",
@@ -854,17 +832,17 @@ static void explain_plan_json(const struct outcome *out)
 	} else
 		fputs("null", stdout);
 	fputs(",\"share\":", stdout);
-	json_string(stdout, share_name(plan->share));
+	json_string(stdout, word(PNS_KEY_SHARE, plan->share));
 	fputs(",\"tmp\":", stdout);
-	json_string(stdout, tmp_name(plan->tmp));
+	json_string(stdout, word(PNS_KEY_TMP, plan->tmp));
 	fputs(",\"var_tmp\":", stdout);
-	json_string(stdout, tmp_name(plan->var_tmp));
+	json_string(stdout, word(PNS_KEY_TMP, plan->var_tmp));
 	fprintf(stdout, ",\"shm_private\":%s,\"hostname\":", plan->shm_private ? "true" : "false");
 	json_string_or_null(stdout, plan->hostname[0] ? plan->hostname : NULL);
 	fputs(",\"userns_map\":", stdout);
-	json_string(stdout, userns_map_name(plan->userns_map));
+	json_string(stdout, word(PNS_KEY_USERNS_MAP, plan->userns_map));
 	fputs(",\"userns_fallback\":", stdout);
-	json_string(stdout, userns_fallback_name(plan->userns_fallback));
+	json_string(stdout, word(PNS_KEY_USERNS_FALLBACK, plan->userns_fallback));
 	fputs(",\"mounts\":[", stdout);
 	for (size_t i = 0; i < n; i++) {
 		step_options(&steps[i], opts, sizeof(opts));
@@ -1549,7 +1527,7 @@ static void list_json(const struct set_list *l)
 				continue;
 			}
 			fputs(",\"share\":", stdout);
-			json_string(stdout, share_name(s->plan.share));
+			json_string(stdout, word(PNS_KEY_SHARE, s->plan.share));
 			printf(",\"sessions\":%u,\"processes\":%u,\"namespaces\":",
 				(unsigned)s->sessions, (unsigned)s->processes);
 			ns_list_json(stdout, s->plan.namespaces);
@@ -1565,9 +1543,9 @@ static void list_json(const struct set_list *l)
 			fputs("},\"hostname\":", stdout);
 			json_string_or_null(stdout, s->plan.hostname[0] ? s->plan.hostname : NULL);
 			fputs(",\"tmp\":", stdout);
-			json_string(stdout, tmp_name(s->plan.tmp));
+			json_string(stdout, word(PNS_KEY_TMP, s->plan.tmp));
 			fputs(",\"var_tmp\":", stdout);
-			json_string(stdout, tmp_name(s->plan.var_tmp));
+			json_string(stdout, word(PNS_KEY_TMP, s->plan.var_tmp));
 			printf(",\"since\":%llu,\"anchor_pid\":%d}", (unsigned long long)s->since,
 				(int)s->anchor_pid);
 		}
