@@ -208,7 +208,6 @@ static const char *file_kind(mode_t mode)
 
 int pns_root_dir_problem(const struct stat *st, mode_t forbidden_mode, const char *path, char *why)
 {
-	mode_t bad = S_IWGRP | S_IWOTH | forbidden_mode;
 	char must[64];
 	int r = 0;
 
@@ -224,12 +223,12 @@ int pns_root_dir_problem(const struct stat *st, mode_t forbidden_mode, const cha
 				file_kind(st->st_mode), must);
 		return S_ISLNK(st->st_mode) ? -ELOOP : -ENOTDIR;
 	}
-	if (st->st_uid != 0) {
+	if (!pns_stat_owner_is_root(st)) {
 		if (why)
 			snprintf(why, PNS_PATH_WHY_MAX, "%s: owned by uid %u, must be %s", path,
 				(unsigned)st->st_uid, must);
 		r = -EPERM;
-	} else if (st->st_mode & bad) {
+	} else if (!pns_stat_mode_is_root_only(st) || (st->st_mode & forbidden_mode)) {
 		if (why)
 			snprintf(why, PNS_PATH_WHY_MAX, "%s: mode %04o, must be %s", path,
 				(unsigned)(st->st_mode & 07777), must);
@@ -323,11 +322,6 @@ int pns_opendir_at(int dir_fd, DIR **ret)
 	return 0;
 }
 
-static bool root_only(const struct stat *st)
-{
-	return st->st_uid == 0 && !(st->st_mode & (S_IWGRP | S_IWOTH));
-}
-
 int pns_open_trusted_file(const char *path)
 {
 	_cleanup_close_ int dir_fd = -1;
@@ -343,7 +337,7 @@ int pns_open_trusted_file(const char *path)
 		return negative_errno();
 	if (fstat(dir_fd, &st) < 0)
 		return negative_errno();
-	if (!root_only(&st))
+	if (!pns_stat_is_root_only(&st))
 		return -EPERM;
 
 	component = strtok_r(buf, "/", &save);
@@ -361,7 +355,7 @@ int pns_open_trusted_file(const char *path)
 		dir_fd = fd;
 		if (fstat(dir_fd, &st) < 0)
 			return negative_errno();
-		if (!root_only(&st))
+		if (!pns_stat_is_root_only(&st))
 			return -EPERM;
 		component = next;
 	}

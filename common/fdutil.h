@@ -38,6 +38,25 @@ void pns_close_many(int *fds, size_t n);
 int pns_pidfd_open(pid_t pid) _warn_unused_result_;
 int pns_pidfd_send_signal(int pidfd, int sig);
 
+/*
+ * The one rule for a file or directory that only root can have written:
+ * owned by root and not writable by group or others. The policy, the
+ * helper, the run directory and the paths above them are held to it
+ * (docs/SECURITY.md). Two halves, so that a caller can say which failed.
+ */
+static inline bool pns_stat_owner_is_root(const struct stat *st)
+{
+	return st->st_uid == 0;
+}
+static inline bool pns_stat_mode_is_root_only(const struct stat *st)
+{
+	return !(st->st_mode & (S_IWGRP | S_IWOTH));
+}
+static inline bool pns_stat_is_root_only(const struct stat *st)
+{
+	return pns_stat_owner_is_root(st) && pns_stat_mode_is_root_only(st);
+}
+
 /* Connect a SOCK_SEQPACKET socket to dir_fd/name and check that the peer is root. */
 int pns_connect_at(int dir_fd, const char *name) _warn_unused_result_;
 

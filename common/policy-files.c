@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <dirent.h>
 
+#include "common/fdutil.h"
 #include "common/parse.h"
 #include "common/policy-bytes.h"
 #include "common/policy-index.h"
@@ -83,12 +84,12 @@ static bool trusted_dir(struct load *L, int fd, const char *display)
 		problem(L, display, negative_errno(), "cannot stat directory: %m");
 		return false;
 	}
-	if (st.st_uid != 0) {
+	if (!pns_stat_owner_is_root(&st)) {
 		problem(L, display, -EINVAL, "directory is owned by uid %u, not root",
 			(unsigned)st.st_uid);
 		ok = false;
 	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+	if (!pns_stat_mode_is_root_only(&st)) {
 		problem(L, display, -EINVAL, "directory is writable by group or others (mode %04o)",
 			(unsigned)(st.st_mode & 07777));
 		ok = false;
@@ -240,12 +241,12 @@ static int open_policy_file(
 		return problem(L, display, -EINVAL, "file was replaced while being opened");
 
 	if (L->require_root_owned) {
-		if (st.st_uid != 0) {
+		if (!pns_stat_owner_is_root(&st)) {
 			problem(L, display, -EINVAL, "file is owned by uid %u, not root",
 				(unsigned)st.st_uid);
 			ok = false;
 		}
-		if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		if (!pns_stat_mode_is_root_only(&st)) {
 			problem(L, display, -EINVAL,
 				"file is writable by group or others (mode %04o)",
 				(unsigned)(st.st_mode & 07777));

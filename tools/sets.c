@@ -206,7 +206,7 @@ int sets_collect(struct set_list *l)
 		return errno == ENOENT ? 0 : negative_errno(); /* no set was ever made */
 	if (fstat(run_fd, &st) < 0)
 		return negative_errno();
-	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+	if (!pns_stat_is_root_only(&st))
 		return -EPERM;
 	r = pns_opendir_at(run_fd, &d);
 	if (r < 0)
