@@ -38,7 +38,7 @@ int pns_recv_msg(
 	return 0;
 }
 
-int pns_open_state_dir(uint32_t uid, bool create, int *ret_run_fd, char *why)
+int pns_open_uid_run_dir(uint32_t uid, bool create, int *ret_run_fd, char *why)
 {
 	char parent[256], name[16], path[256];
 	const char *dir = PNS_RUN_DIR, *slash = strrchr(dir, '/');

@@ -51,8 +51,9 @@ int pns_plan_build(const struct pns_settings *s, const struct pns_identity *id,
 
 /*
  * Apply userns_fallback for a caller that cannot enter a user namespace
- * (SPEC 3.3): deny (-EOPNOTSUPP with *ret_why), or drop the user namespace
- * and set *ret_skipped. Nothing to do when the plan has none or the caller can.
+ * (docs/DESIGN.md, "User namespace (sshd only)"): deny (-EOPNOTSUPP with
+ * *ret_why), or drop the user namespace and set *ret_skipped. Nothing to
+ * do when the plan has none or the caller can.
  */
 int pns_plan_for_caller(struct pns_plan *p, bool can_enter_userns, bool *ret_skipped,
 	const char **ret_why) _warn_unused_result_;

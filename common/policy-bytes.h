@@ -15,8 +15,9 @@
 
 /*
  * SSE2, which every x86-64 has, for the scanner and the section index:
- * lines are a few dozen bytes, and a loop over their bytes, or a call to
- * memchr() for each, was most of the scan. A file's buffer ends with
+ * lines are a few dozen bytes, too short for memchr() to pay for its
+ * call, and a login scans every line of the policy, so sixteen bytes are
+ * compared at once. A file's buffer ends with
  * SCAN_PAD zero bytes (see read_all()), so that 32 bytes can be loaded at
  * any offset in the file, and 64 at any multiple of 64 below its size.
  * Elsewhere, or with PNS_POLICY_NO_SIMD (to test that code), plain C.

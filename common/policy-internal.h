@@ -37,10 +37,10 @@
  */
 #define SECTION_NAME_MAX 256
 /*
- * Sections plus keys per iniparser_load() in a cross-check: each load costs
- * a memfd write and an fopen() (tens of µs), each entry a linear search of
- * the dictionary; the sum is smallest around here (measured: 10,000
- * sections in 14 ms, against 220 ms in one load).
+ * Sections plus keys per iniparser_load() in a cross-check. Each load has
+ * a fixed cost (a memfd write and an fopen()), and each entry costs a
+ * linear search of the dictionary, which grows with the batch: batches of
+ * about this size keep both small (bench/RESULTS.md, `pam_nsctl check`).
  */
 #define CROSSCHECK_BATCH_ENTRIES 128
 
@@ -64,9 +64,9 @@ _Static_assert(_PNS_KEY_MAX < UINT8_MAX, "entry counts are 8 bits");
 #define INDEX_MAX (UINT32_MAX - 1)
 
 /*
- * What can be derived is not stored: 28 bytes a section and 12 an entry
- * (at 44 and 32, a 10,000-section policy faulted in 87 pages more, each
- * a fresh page for a login). A section's name or number is the end of
+ * What can be derived is not stored: 28 bytes a section and 12 an entry,
+ * because a login runs in a fresh process and pays a page fault for every
+ * page of sections it fills. A section's name or number is the end of
  * its header (after name_offset[kind] bytes), its chunk (see the top of
  * this file) runs from its header line to the next one in the file
  * (section_chunk()), and a value is parsed again when resolved.
@@ -169,8 +169,8 @@ struct scan {
 	size_t line_off; /* where the current line starts in buf */
 	/*
 	 * For each key, the last value that parsed, as text in buf (NULL:
-	 * none yet): a large policy repeats a few values, and parsing them
-	 * again and again was a tenth of the scan.
+	 * none yet): a large policy repeats a few values, and a value equal
+	 * to the last one needs no parsing.
 	 */
 	struct {
 		const char *text;
@@ -206,9 +206,8 @@ int policy_crosscheck(struct pns_policy *p, const size_t *sel, size_t n_sel, boo
 /*
  * Fault in the pages of a large buffer with one system call. A login runs
  * in a fresh process, where the first write to each 4 KiB of a large
- * allocation traps; for a 10,000-section policy (300 pages) that was a
- * tenth of the scan. Only whole pages inside [ptr, ptr + len), which are
- * ours; an older kernel fails with EINVAL and the pages fault one by one.
+ * allocation traps, one trap per page where one call would do. Only whole pages inside [ptr, ptr +
+ * len), which are ours; an older kernel fails with EINVAL and the pages fault one by one.
  */
 static inline void prefault(void *ptr, size_t len)
 {

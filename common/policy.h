@@ -109,7 +109,7 @@ struct pns_policy;
  * sections that can apply to its account:
  *
  *  1. pns_policy_scan() opens and reads every file with all the checks of
- *     SPEC 5 and runs the strict line scanner over all of them: every
+ *     pam_ns.conf(5) and runs the strict line scanner over all of them: every
  *     problem in any file is found here, in time linear in the size of the
  *     policy. The result cannot be resolved yet.
  *  2. pns_policy_confirm() hands the sections that apply to one identity

@@ -224,7 +224,7 @@ int sets_collect(struct set_list *l)
 			(fstatat(run_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 				!S_ISDIR(st.st_mode)))
 			continue;
-		dir_fd = pns_open_state_dir(uid, false, NULL, NULL);
+		dir_fd = pns_open_uid_run_dir(uid, false, NULL, NULL);
 		if (dir_fd == -ENOENT || dir_fd == -ELOOP || dir_fd == -ENOTDIR)
 			continue; /* removed, or replaced, since readdir */
 		if (dir_fd == -EPERM) {
@@ -284,7 +284,7 @@ int pick_set(const struct options *o, struct target *t, char *why, size_t size)
 	who_string(t->name, t->uid, t->who, sizeof(t->who));
 	t->set.uid = t->uid;
 
-	t->dir_fd = pns_open_state_dir(t->uid, false, NULL, NULL);
+	t->dir_fd = pns_open_uid_run_dir(t->uid, false, NULL, NULL);
 	if (t->dir_fd == -ENOENT) {
 		snprintf(why, size, "No active set for %s.", t->who);
 		return EXIT_NEGATIVE;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The strict value parsers. Every bad row is something a lax parser
- * (strtol, iniparser_getint/getboolean) accepts: catalogue row 22.
+ * (strtol, iniparser_getint/getboolean) accepts, and so would read as a
+ * value other than the one written (docs/SECURITY.md, "policy").
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The policy loader: SPEC section 5 and catalogue rows 20-24. Fixtures are
+ * The policy loader: man/pam_ns.conf.5 and the policy rows of
+ * docs/SECURITY.md. Fixtures are
  * written into a fresh mkdtemp() directory per test; every load that must
  * fail is checked for -EINVAL, the line, a fragment of the message, and an
  * untouched *ret. Most tests load in one go (pns_policy_load); the two
@@ -298,7 +299,7 @@ static void test_spec_example(void **state)
 	pns_policy_free(p);
 }
 
-/* ---- every hazard of SPEC 5, one row each ------------------------------- */
+/* ---- every hazard of pam_ns.conf(5), one row each ------------------------ */
 
 struct bad_row {
 	const char *name;
