@@ -402,6 +402,13 @@ static void name_list_clear(struct name_list *l)
 	free(l->names);
 }
 
+bool pns_policy_is_dropin_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".conf") == 0;
+}
+
 /* base.d/ *.conf in strcmp() order; a missing directory means no drop-ins. */
 static void load_dropins(
 	struct load *L, int dir_fd, const char *base, const char *main_display, bool trusted)
@@ -449,7 +456,6 @@ static void load_dropins(
 
 	for (;;) {
 		struct dirent *de;
-		size_t len;
 
 		errno = 0;
 		de = readdir(d);
@@ -460,9 +466,7 @@ static void load_dropins(
 			}
 			break;
 		}
-		/* As the shell's *.conf: hidden files do not match. */
-		len = strlen(de->d_name);
-		if (de->d_name[0] == '.' || len <= 5 || strcmp(de->d_name + len - 5, ".conf") != 0)
+		if (!pns_policy_is_dropin_name(de->d_name))
 			continue;
 		if (list.n >= list.alloc) {
 			void *q = grow_array(list.names, &list.alloc, sizeof(char *));

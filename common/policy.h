@@ -169,6 +169,10 @@ int pns_policy_load(const char *main_path, bool require_root_owned, struct pns_p
 	struct pns_diag_list *diags) _warn_unused_result_;
 
 void pns_policy_free(struct pns_policy *p);
+
+/* Whether a file in MAIN.d/ is a drop-in: the shell's *.conf, so hidden
+ * files do not match and ".conf" alone does not either. */
+bool pns_policy_is_dropin_name(const char *name);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct pns_policy *, pns_policy_free);
 
 /*

@@ -34,14 +34,6 @@ static int file_list_add(struct file_list *l, const char *dir, const char *name)
 	return 0;
 }
 
-static bool is_dropin_name(const char *name)
-{
-	size_t n = strlen(name);
-
-	/* The shell's *.conf: hidden files do not match. */
-	return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".conf") == 0;
-}
-
 static int dirent_strcmp(const struct dirent **a, const struct dirent **b)
 {
 	return strcmp((*a)->d_name, (*b)->d_name);
@@ -49,7 +41,7 @@ static int dirent_strcmp(const struct dirent **a, const struct dirent **b)
 
 static int dirent_is_dropin(const struct dirent *d)
 {
-	return is_dropin_name(d->d_name);
+	return pns_policy_is_dropin_name(d->d_name);
 }
 
 /*
