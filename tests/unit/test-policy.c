@@ -2043,6 +2043,18 @@ static void test_diag_list(void **state)
 	pns_diag_list_clear(&d);
 }
 
+/* The drop-in rule that the loader and pam_nsctl check share. */
+static void test_dropin_name(void **state)
+{
+	assert_true(pns_policy_is_dropin_name("10-site.conf"));
+	assert_true(pns_policy_is_dropin_name("x.conf"));
+	assert_false(pns_policy_is_dropin_name(".conf"));
+	assert_false(pns_policy_is_dropin_name(".hidden.conf"));
+	assert_false(pns_policy_is_dropin_name("site.conf~"));
+	assert_false(pns_policy_is_dropin_name("site.cnf"));
+	assert_false(pns_policy_is_dropin_name("conf"));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && strcmp(argv[1], LOAD_WITH_LIMIT) == 0)
@@ -2072,6 +2084,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_out_of_memory, setup, teardown),
 		cmocka_unit_test(test_builtin_and_format),
 		cmocka_unit_test(test_diag_list),
+		cmocka_unit_test(test_dropin_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
