@@ -68,51 +68,6 @@ static int parse_namespaces(const char *v, uint64_t *ret, char *msg, size_t msiz
 	return 0;
 }
 
-static int check_hostname_template(const char *v, char *msg, size_t msize)
-{
-	size_t len = strlen(v);
-
-	if (len > PNS_HOSTNAME_TEMPLATE_MAX) {
-		snprintf(msg, msize, "hostname: template is longer than %d bytes",
-			PNS_HOSTNAME_TEMPLATE_MAX);
-		return -EINVAL;
-	}
-	for (const char *p = v; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c == '%') {
-			p++;
-			if (*p == 'u' || *p == 'U' || *p == 'h' || *p == '%')
-				continue;
-			if (!*p)
-				snprintf(msg, msize,
-					"hostname: '%%' at the end of the template (write %%%% for "
-					"a percent sign)");
-			else
-				snprintf(msg, msize,
-					"hostname: unknown escape '%%%c' (expected %%u, %%U, %%h "
-					"or %%%%)",
-					*p >= 0x20 && *p < 0x7f ? *p : '?');
-			return -EINVAL;
-		}
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			c == '-' || c == '.')
-			continue;
-		if (c >= 0x20 && c < 0x7f)
-			snprintf(msg, msize,
-				"hostname: character '%c' is not allowed (letters, digits, '-', "
-				"'.' and %%u %%U %%h %%%% only)",
-				c);
-		else
-			snprintf(msg, msize,
-				"hostname: byte 0x%02x is not allowed (letters, digits, '-', '.' "
-				"and %%u %%U %%h %%%% only)",
-				c);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 /* ---- parsers ---- */
 
 static int parse_bool(
@@ -158,7 +113,7 @@ static int parse_inodes(
 static int parse_hostname(
 	const struct pns_key_info *k, const char *v, union pns_value *ret, char *msg, size_t msize)
 {
-	return check_hostname_template(v, msg, msize);
+	return pns_hostname_template_check(v, msg, msize);
 }
 
 int pns_key_parse(enum pns_key k, const char *v, union pns_value *ret, char *msg, size_t msize)

@@ -168,6 +168,18 @@ int pns_parse_inodes(const char *s, uint64_t *ret)
 	return 0;
 }
 
+/*
+ * The host name grammar, once for the check of a host name, of a template
+ * and for the expansion: the characters of a label, and the letters that
+ * may follow '%' in a template (pns_hostname_expand() says what each means).
+ */
+#define HOSTNAME_ESCAPES "uUh%"
+
+static bool hostname_char_ok(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit((char)c) || c == '-';
+}
+
 bool pns_hostname_is_valid(const char *s)
 {
 	size_t label = 0, total = 0;
@@ -184,8 +196,7 @@ bool pns_hostname_is_valid(const char *s)
 			if (label == 0 || prev == '-')
 				return false;
 			label = 0;
-		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
-			   c == '-') {
+		} else if (hostname_char_ok((unsigned char)c)) {
 			if (label == 0 && c == '-')
 				return false;
 			if (++label > 63)
@@ -196,6 +207,50 @@ bool pns_hostname_is_valid(const char *s)
 	}
 	/* No empty last label (a trailing dot) and no '-' at the end. */
 	return label > 0 && prev != '-';
+}
+
+int pns_hostname_template_check(const char *v, char *msg, size_t msize)
+{
+	size_t len = strlen(v);
+
+	if (len > PNS_HOSTNAME_TEMPLATE_MAX) {
+		snprintf(msg, msize, "hostname: template is longer than %d bytes",
+			PNS_HOSTNAME_TEMPLATE_MAX);
+		return -EINVAL;
+	}
+	for (const char *p = v; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '%') {
+			p++;
+			if (*p && strchr(HOSTNAME_ESCAPES, *p))
+				continue;
+			if (!*p)
+				snprintf(msg, msize,
+					"hostname: '%%' at the end of the template (write %%%% for "
+					"a percent sign)");
+			else
+				snprintf(msg, msize,
+					"hostname: unknown escape '%%%c' (expected %%u, %%U, %%h "
+					"or %%%%)",
+					*p >= 0x20 && *p < 0x7f ? *p : '?');
+			return -EINVAL;
+		}
+		if (hostname_char_ok(c) || c == '.')
+			continue;
+		if (c >= 0x20 && c < 0x7f)
+			snprintf(msg, msize,
+				"hostname: character '%c' is not allowed (letters, digits, '-', "
+				"'.' and %%u %%U %%h %%%% only)",
+				c);
+		else
+			snprintf(msg, msize,
+				"hostname: byte 0x%02x is not allowed (letters, digits, '-', '.' "
+				"and %%u %%U %%h %%%% only)",
+				c);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /*

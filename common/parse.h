@@ -30,6 +30,13 @@ int pns_parse_inodes(const char *s, uint64_t *ret) _warn_unused_result_;
 bool pns_hostname_is_valid(const char *s);
 
 /*
+ * Check a hostname template as the policy holds it: at most
+ * PNS_HOSTNAME_TEMPLATE_MAX bytes of letters, digits, '-', '.' and the
+ * escapes %u %U %h %%. 0, or -EINVAL with a sentence in msg.
+ */
+int pns_hostname_template_check(const char *v, char *msg, size_t msize) _warn_unused_result_;
+
+/*
  * Expand a hostname template: %u user name, %U uid, %h host name, %% a
  * percent sign. Returns 0, -EINVAL for an unknown %-escape, -ENAMETOOLONG
  * if the result does not fit in size bytes. The result is not validated.

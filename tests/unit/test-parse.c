@@ -362,6 +362,37 @@ static void test_hostname_expand(void **state)
 	}
 }
 
+/* A template allows what a host name allows, '.' and the escapes the
+ * expansion knows; nothing else. */
+static void test_hostname_template(void **state)
+{
+	char msg[256];
+	char long_tmpl[PNS_HOSTNAME_TEMPLATE_MAX + 2];
+
+	assert_int_equal(pns_hostname_template_check("%u-%U.%h%%x", msg, sizeof(msg)), 0);
+	assert_int_equal(pns_hostname_template_check("a_b", msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "character '_' is not allowed"));
+	assert_int_equal(pns_hostname_template_check("box%", msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "at the end of the template"));
+	assert_int_equal(pns_hostname_template_check("%x", msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "unknown escape '%x'"));
+	assert_int_equal(pns_hostname_template_check("a\xff"
+						     "b",
+				 msg, sizeof(msg)),
+		-EINVAL);
+	assert_non_null(strstr(msg, "byte 0xff"));
+	memset(long_tmpl, 'a', sizeof(long_tmpl) - 1);
+	long_tmpl[sizeof(long_tmpl) - 1] = '\0';
+	assert_int_equal(pns_hostname_template_check(long_tmpl, msg, sizeof(msg)), -EINVAL);
+	/* Every escape the check accepts, the expansion knows. */
+	for (const char *e = "uUh%"; *e; e++) {
+		char t[3] = {'%', *e, 0}, out[64];
+
+		assert_int_equal(pns_hostname_template_check(t, msg, sizeof(msg)), 0);
+		assert_int_equal(pns_hostname_expand(t, "u", 1, "h", out, sizeof(out)), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +403,7 @@ int main(void)
 		cmocka_unit_test(test_inodes),
 		cmocka_unit_test(test_hostname_valid),
 		cmocka_unit_test(test_hostname_expand),
+		cmocka_unit_test(test_hostname_template),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
