@@ -285,7 +285,8 @@ static int resolve(pam_handle_t *pamh, const struct args *args, const char *user
 		account = TAKE_PTR(full);
 	}
 
-	if (gethostname(host, sizeof(host) - 1) < 0)
+	/* The host's name, for %h: only an isolated account needs it. */
+	if (settings.isolate && gethostname(host, sizeof(host) - 1) < 0)
 		host[0] = 0;
 	pns_decide(&(struct pns_login){.settings = &settings,
 			   .account = account,

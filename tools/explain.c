@@ -438,8 +438,10 @@ int cmd_explain(const struct options *o)
 		log_error("Failed to format the settings: %s", strerror(-r));
 		return EXIT_TROUBLE;
 	}
-	/* As the module does: the host name of the calling process, for %h. */
-	if (gethostname(host, sizeof(host)) < 0) {
+	/* As the module does: the host name of the calling process, for %h,
+	 * asked for only when the account is isolated. */
+	host[0] = '\0';
+	if (s.isolate && gethostname(host, sizeof(host)) < 0) {
 		log_error("Failed to build the plan: %s", strerror(errno));
 		return EXIT_TROUBLE;
 	}
