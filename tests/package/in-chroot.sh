@@ -9,6 +9,9 @@
 #   in-chroot.sh remove             apt-get remove: nothing of pam_ns in PAM
 #   in-chroot.sh purge              apt-get purge keeps only users' files
 #   in-chroot.sh purge-live DEB     purge while a set is alive keeps all state
+#   in-chroot.sh readme DEB SCRIPT  the README's install section, word for
+#                                   word (SCRIPT: its commands, from
+#                                   "apt-get install ../libpam-ns_*.deb" on)
 #
 # Prints one "PASS name" or "FAIL name: why" line per check.
 set -u
@@ -96,7 +99,7 @@ install)
 	;;
 enable)
 	check "pam-auth-update --enable pam_ns mkhomedir" pam-auth-update --enable pam_ns mkhomedir
-	check "common-auth: auth optional pam_ns.so" grep -Eq '^auth[[:space:]]+optional[[:space:]]+pam_ns\.so[[:space:]]*$' /etc/pam.d/common-auth
+	check "common-auth: auth required pam_ns.so" grep -Eq '^auth[[:space:]]+required[[:space:]]+pam_ns\.so[[:space:]]*$' /etc/pam.d/common-auth
 	check "common-session: session required pam_ns.so" grep -Eq '^session[[:space:]]+required[[:space:]]+pam_ns\.so[[:space:]]*$' /etc/pam.d/common-session
 	check "common-session-noninteractive: session required pam_ns.so (cron)" \
 		grep -Eq '^session[[:space:]]+required[[:space:]]+pam_ns\.so[[:space:]]*$' /etc/pam.d/common-session-noninteractive
@@ -164,8 +167,25 @@ purge-live)
 	check "purge leaves a live set's /run/pam_ns" test -d /run/pam_ns/4242
 	rm -rf /var/lib/pam_ns /run/pam_ns
 	;;
+readme)
+	# As a new user would: in a clone (here an empty directory) with the
+	# package built next to it, and an account alice.
+	useradd -m -s /bin/bash alice
+	mkdir -p /root/pam_ns
+	test -e "/root/$(basename "$2")" || cp "$2" /root/
+	out=$(cd /root/pam_ns && bash -ex "$3" 2>&1)
+	rc=$?
+	echo "$out" | sed 's/^/    /'
+	check "README: its install commands succeed" test "$rc" = 0
+	check "README: alice's /tmp after su -l is a tmpfs" \
+		sh -c 'case $1 in tmpfs*) ;; *) exit 1 ;; esac' sh "$(echo "$out" | tail -n 1)"
+	check "README: root's /tmp is not a tmpfs here" sh -c '! findmnt -n -o FSTYPE /tmp | grep -q tmpfs'
+	pam_nsctl stop alice --force >/dev/null 2>&1
+	apt-get purge -y -q libpam-ns >/dev/null 2>&1
+	rm -rf /var/lib/pam_ns /etc/security/pam_ns.conf.d
+	;;
 *)
-	echo "usage: $0 install|enable|login-upgrade|remove|purge|purge-live [DEB]" >&2
+	echo "usage: $0 install|enable|login-upgrade|remove|purge|purge-live|readme [DEB [SCRIPT]]" >&2
 	exit 2
 	;;
 esac
