@@ -140,6 +140,7 @@ remove)
 	check "apt-get remove libpam-ns" apt-get remove -y -q libpam-ns
 	check "remove: nothing of pam_ns in any PAM file or in /var/lib/pam" no_pam_ns_in_pam /var/lib/pam
 	check "remove: PAM files as before the install" sh -c 'diff /root/pam.before /dev/stdin' < <(pam_sums)
+	id pamns-pkg-iso >/dev/null 2>&1 || useradd -m -s /bin/sh pamns-pkg-iso
 	check "remove: su -l works" su -l pamns-pkg-iso -c true
 	check "remove: the module is gone" test ! -e "/usr/lib/$ma/security/pam_ns.so"
 	check "remove: the profile is gone" test ! -e /usr/share/pam-configs/pam_ns
