@@ -172,9 +172,9 @@ readme)
 	# As a new user would: in a clone (here an empty directory) with the
 	# package built next to it, and an account alice.
 	useradd -m -s /bin/bash alice
-	mkdir -p /root/pam_ns
-	test -e "/root/$(basename "$2")" || cp "$2" /root/
-	out=$(cd /root/pam_ns && bash -ex "$3" 2>&1)
+	mkdir -p /root/readme/pam_ns
+	cp "$2" /root/readme/
+	out=$(cd /root/readme/pam_ns && bash -ex "$3" 2>&1)
 	rc=$?
 	echo "$out" | sed 's/^/    /'
 	check "README: its install commands succeed" test "$rc" = 0
@@ -183,7 +183,7 @@ readme)
 	check "README: root's /tmp is not a tmpfs here" sh -c '! findmnt -n -o FSTYPE /tmp | grep -q tmpfs'
 	pam_nsctl stop alice --force >/dev/null 2>&1
 	apt-get purge -y -q libpam-ns >/dev/null 2>&1
-	rm -rf /var/lib/pam_ns /etc/security/pam_ns.conf.d
+	rm -rf /var/lib/pam_ns /etc/security/pam_ns.conf.d /root/readme
 	;;
 *)
 	echo "usage: $0 install|enable|login-upgrade|remove|purge|purge-live|readme [DEB [SCRIPT]]" >&2
