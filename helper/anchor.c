@@ -46,6 +46,7 @@ struct anchor {
 	bool teardown_pending;
 	uint64_t started;
 	time_t since;
+	nlink_t task_nlink_one; /* of /proc/PID/task for a one-thread process */
 	ino_t sock_ino;
 	dev_t ns_dev;
 	uint64_t ns_ino[_PNS_NSI_MAX];
@@ -112,20 +113,70 @@ static void try_teardown(struct anchor *a)
 	teardown_exit(a);
 }
 
-static bool is_member(struct anchor *a, const char *pid)
+/* Is the thread whose /proc directory is DIR ("PID" or "PID/task/TID") in
+ * one of the set's namespaces? 1 yes, 0 no, -errno if none of its namespaces
+ * could be read (the thread has exited: a main thread that called
+ * pthread_exit() has no namespaces while the others run). */
+static int thread_in_set(struct anchor *a, const char *dir)
 {
-	char path[64];
+	char path[64 + sizeof(((struct dirent *)0)->d_name)];
 	struct stat st;
+	int r = -ENOENT;
 
 	for (size_t i = 0; i < _PNS_NSI_MAX; i++) {
 		if (a->ns_ino[i] == 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/ns/%s", pid, ns_names[i]);
-		if (fstatat(a->proc_fd, path, &st, 0) == 0 && st.st_dev == a->ns_dev &&
-			st.st_ino == a->ns_ino[i])
-			return true;
+		snprintf(path, sizeof(path), "%s/ns/%s", dir, ns_names[i]);
+		if (fstatat(a->proc_fd, path, &st, 0) < 0) {
+			r = negative_errno();
+			continue;
+		}
+		if (st.st_dev == a->ns_dev && st.st_ino == a->ns_ino[i])
+			return 1;
+		r = 0;
 	}
-	return false;
+	return r;
+}
+
+/*
+ * A process is in the set if any of its live threads is (DESIGN.md,
+ * "Lifetime of a set"). The main thread answers for nearly every process;
+ * the others are looked at only when /proc/PID/task counts more than one
+ * thread or the main thread has exited.
+ */
+static bool is_member(struct anchor *a, const char *pid)
+{
+	char path[32 + sizeof(((struct dirent *)0)->d_name)];
+	struct stat st;
+	struct dirent *de;
+	bool found = false;
+	int r, dfd;
+	DIR *d;
+
+	r = thread_in_set(a, pid);
+	if (r > 0)
+		return true;
+	snprintf(path, sizeof(path), "%s/task", pid);
+	/* Its link count is 2 plus the number of threads (a zombie main
+	 * thread included): one thread, and we have just read its namespaces. */
+	if (r == 0 && fstatat(a->proc_fd, path, &st, 0) == 0 && st.st_nlink <= a->task_nlink_one)
+		return false;
+	dfd = openat(a->proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return false;
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return false;
+	}
+	while (!found && (de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' || strcmp(de->d_name, pid) == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/task/%s", pid, de->d_name);
+		found = thread_in_set(a, path) > 0;
+	}
+	closedir(d);
+	return found;
 }
 
 /* Signal a member through a pidfd, after checking it still is one. */
@@ -459,6 +510,10 @@ static int init_inodes(struct anchor *a)
 		a->ns_ino[i] = st.st_ino;
 		a->ns_dev = st.st_dev;
 	}
+	/* We have one thread. */
+	if (fstatat(a->proc_fd, "self/task", &st, 0) < 0)
+		return negative_errno();
+	a->task_nlink_one = st.st_nlink;
 	/* The anchor is not in the user namespace: it only holds it. */
 	if (a->userns_fd >= 0) {
 		if (fstat(a->userns_fd, &st) < 0)
