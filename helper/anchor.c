@@ -307,6 +307,8 @@ static void handle_open(struct anchor *a, int cfd, const struct pns_plan *plan, 
 		return;
 	}
 	if (a->n_sessions >= PNS_MAX_SESSIONS_PER_SET) {
+		helper_log(LOG_ERR, "Set %s of uid %u refused a session: it holds %d, the limit",
+			a->name, a->plan.uid, PNS_MAX_SESSIONS_PER_SET);
 		reply_error(a, cfd, -EUSERS, "too many sessions in this set");
 		close(caller_pidfd);
 		return;
@@ -547,7 +549,8 @@ void anchor_run(int run_fd, int dir_fd, const char *name, int listen_fd, int use
 	const struct pns_plan *plan, int caller_pidfd, int sync_fd)
 {
 	static struct anchor a; /* too large for the stack of a small process */
-	struct pollfd pfd[PNS_MAX_SESSIONS_PER_SET + 2];
+	/* Static too: its pages must not depend on the stack limit (limits.c). */
+	static struct pollfd pfd[PNS_MAX_SESSIONS_PER_SET + 2];
 	struct stat st;
 
 	/* First of all: teardown removes the socket only if it is ours. */

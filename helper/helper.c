@@ -106,6 +106,9 @@ static int spawn_anchor(int run_fd, int dir_fd, const char *name, const struct p
 	int sync[2], r;
 	pid_t parent = getpid(), pid;
 
+	r = helper_anchor_limits_ok(plan->uid);
+	if (r < 0)
+		return r;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0)
 		return negative_errno();
 	pid = fork();
@@ -387,6 +390,8 @@ int main(int argc, char *argv[])
 		(void)reply_error(-EPERM);
 		return 1;
 	}
+	/* Before anything else: the anchor is forked from us and keeps them. */
+	helper_reset_limits();
 
 	r = pns_recv_msg(MODULE_FD, &m, fds, 1, &n_fds, pns_now_usec() + PNS_ANCHOR_REPLY_USEC);
 	if (r < 0 || m.type != PNS_MSG_OPEN || n_fds != 1) {

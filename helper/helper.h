@@ -15,6 +15,10 @@
 /* Bounds (SPEC 8.6). */
 #define PNS_MAX_SESSIONS_PER_SET 1024
 #define PNS_MAX_SETS_PER_USER 64
+/* Descriptors an anchor needs: a pidfd per session, its own few (stdio,
+ * directories, socket, /proc, pidfds, syslog), a connection being served
+ * with the pidfd it carries, a /proc walk. Its RLIMIT_NOFILE (limits.c). */
+#define PNS_ANCHOR_NOFILE (PNS_MAX_SESSIONS_PER_SET + 64)
 
 /* Log to syslog (LOG_AUTHPRIV, ident pam_ns-helper) and keep the first
  * error sentence for the reply to the module. */
@@ -37,6 +41,14 @@ int anchor_create_userns(const struct pns_plan *plan) _warn_unused_result_;
  * on sync_fd once the anchor is ready, an error reply if it cannot be. */
 _noreturn_ void anchor_run(int run_fd, int dir_fd, const char *name, int listen_fd, int userns_fd,
 	const struct pns_plan *plan, int caller_pidfd, int sync_fd);
+
+/* limits.c: as the helper starts, reset the limits and attributes it
+ * inherited from its caller (ulimit, nice, chrt, oom_score_adj before su)
+ * and that the anchor, forked from it, would keep for the set's life. */
+void helper_reset_limits(void);
+/* limits.c: 0 if an anchor can run with the limits obtained; else log why
+ * and return -EMFILE: no set is created. */
+int helper_anchor_limits_ok(uint32_t uid) _warn_unused_result_;
 
 /* helper.c: in the anchor before it serves: tell the helper why the set
  * cannot be made (error < 0, the last logged sentence) and exit. The
