@@ -6,7 +6,7 @@
  * nice, chrt or /proc/self/oom_score_adj before su (issue 11, finding 6).
  * The anchor lives as long as its set, so whatever it inherits, it keeps.
  *
- * Policy (DESIGN.md, "The helper's limits"):
+ * Policy (DESIGN.md, "The anchor's limits"):
  * - RLIMIT_NOFILE: the anchor holds a pidfd per session, so it needs
  *   PNS_ANCHOR_NOFILE descriptors. The soft limit becomes exactly that when
  *   the hard limit allows; else the helper raises the hard limit, which takes
