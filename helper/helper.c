@@ -161,12 +161,12 @@ static int spawn_anchor(int run_fd, int dir_fd, const char *name, uint64_t set_i
 	return 0;
 }
 
-/* Live sets of the uid that no login joins any more: share = session sets
- * and superseded ones (not user.sock). Sockets nobody answers on (an
+/* Live sets of the uid that no login joins any more, of one kind:
+ * share = session sets, or superseded ones. Sockets nobody answers on (an
  * anchor that was killed) are removed, so they never count against the
  * limit; a live anchor's socket always answers. Called with the uid lock
  * held. */
-static int count_other_sets(int dir_fd)
+static int count_sets(int dir_fd, const char *prefix)
 {
 	int n = 0, r;
 	struct dirent *de;
@@ -178,7 +178,8 @@ static int count_other_sets(int dir_fd)
 	while ((de = readdir(d))) {
 		int c;
 
-		if (!pns_set_name_is_valid(de->d_name) || strcmp(de->d_name, "user.sock") == 0)
+		if (!pns_set_name_is_valid(de->d_name) ||
+			strncmp(de->d_name, prefix, strlen(prefix)) != 0)
 			continue;
 		c = pns_connect_at(dir_fd, de->d_name);
 		if (c == -ECONNREFUSED || c == -ENOENT) {
@@ -330,16 +331,15 @@ static int find_or_create(const struct pns_plan *plan, int caller_pidfd, struct 
 		if (r != -ESTALE)
 			(void)unlinkat(dir_fd, name, 0);
 	}
-	/* Every set but the user set counts: share = session sets, and
-	 * superseded ones (SPEC 8.6). */
-	r = count_other_sets(dir_fd);
+	/* SPEC 8.6: at most 64 share = session sets, and at most 64
+	 * superseded sets besides the one user set (a new user set is made
+	 * after the last one was superseded). */
+	r = count_sets(dir_fd, plan->share == PNS_SHARE_USER ? "superseded-" : "session-");
 	if (r < 0)
 		return r;
 	if (r >= PNS_MAX_SETS_PER_USER) {
-		helper_log(LOG_ERR,
-			"Uid %u already has %d sets besides its user set (session or "
-			"superseded), the limit",
-			plan->uid, r);
+		helper_log(LOG_ERR, "Uid %u already has %d %s sets, the limit", plan->uid, r,
+			plan->share == PNS_SHARE_USER ? "superseded" : "session");
 		return -EUSERS;
 	}
 	/* A random id; for share = session it names the socket. Never a
