@@ -108,7 +108,8 @@ check_eq "... which still has the host's /tmp" host "$(cat "/proc/$sleeper/root$
 check_eq "list: the new set is user, the old one superseded-$old_id" \
 	"user superseded-$old_id" "$(sets_json "$uid" '" ".join(x["set"] for x in s)')"
 check_eq "list --json: superseded flags" "False True" "$(sets_json "$uid" '" ".join(str(x["superseded"]) for x in s)')"
-check_eq "list: the superseded set keeps its session and its process" "1 1" \
+# (Its processes: the held session's pam-drive and cat, and the sleeper.)
+check_eq "list: the superseded set keeps its session and its processes" "1 3" \
 	"$(sets_json "$uid" '" ".join(str(x[k]) for x in s if x["superseded"] for k in ("sessions", "processes"))')"
 text=$(nsctl list 2>&1)
 check_contains "list (text): shows the superseded set" "$text" "superseded-$old_id"
