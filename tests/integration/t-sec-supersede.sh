@@ -53,7 +53,7 @@ mkfifo -m 0600 "$fifo"
 exec {hfd}<>"$fifo"
 (
 	exec {hfd}>&-
-	exec timeout 120 "$PNS_DRIVE" --confdir "$PNS_T/pam.d" --service svc pamns-sec-sup -- \
+	exec timeout 300 "$PNS_DRIVE" --confdir "$PNS_T/pam.d" --service svc pamns-sec-sup -- \
 		sh -c 'echo mnt=$(readlink /proc/self/ns/mnt); echo ready; exec cat >/dev/null'
 ) <"$fifo" >"$PNS_T/held.out" 2>&1 &
 held=$!
@@ -63,8 +63,9 @@ if ! wait_until 30 grep -qx ready "$PNS_T/held.out"; then
 	exit 1
 fi
 old_mnt=$(kv mnt "$(cat "$PNS_T/held.out")")
+# (Not holding the held session's fifo open: its cat must see EOF later.)
 out=$(pam_drive --service svc --as-user pamns-sec-sup -- sh -c \
-	'nohup setsid sleep 900 </dev/null >/dev/null 2>&1 & echo sleeper=$!; cat '"$canary" 2>&1)
+	'nohup setsid sleep 900 </dev/null >/dev/null 2>&1 & echo sleeper=$!; cat '"$canary" 2>&1 {hfd}>&-)
 sleeper=$(kv sleeper "$out")
 defer_eval "kill $sleeper 2>/dev/null"
 check_eq "under tmp = none the set sees the host's /tmp" host "$(printf '%s\n' "$out" | grep -x host)" "$out"
@@ -80,8 +81,8 @@ fifo2=$PNS_T/new.fifo
 mkfifo -m 0600 "$fifo2"
 exec {nfd}<>"$fifo2"
 (
-	exec {nfd}>&-
-	exec timeout 120 "$PNS_DRIVE" --confdir "$PNS_T/pam.d" --service svc pamns-sec-sup -- \
+	exec {nfd}>&- {hfd}>&-
+	exec timeout 300 "$PNS_DRIVE" --confdir "$PNS_T/pam.d" --service svc pamns-sec-sup -- \
 		sh -c 'echo mnt=$(readlink /proc/self/ns/mnt); echo tmp=$(cat '"$canary"' 2>/dev/null || echo private); echo ready; exec cat >/dev/null'
 ) <"$fifo2" >"$PNS_T/new.out" 2>&1 &
 newer=$!
