@@ -65,8 +65,11 @@ hold() {
 	mkfifo -m 0600 "$fifo"
 	exec {fd}<>"$fifo"
 	(
+		# Only the test holds a session's fifo open: no other session may
+		# keep it from ending.
 		exec {fd}>&-
-		exec timeout 120 "$PNS_DRIVE" --confdir "$PNS_T/pam.d" --service "$2" pamns-sec-sid -- \
+		for o in "${HFD[@]}"; do exec {o}>&-; done
+		exec timeout 300 "$PNS_DRIVE" --confdir "$PNS_T/pam.d" --service "$2" pamns-sec-sid -- \
 			sh -c 'echo mnt=$(readlink /proc/self/ns/mnt); echo ready; exec cat >/dev/null'
 	) <"$fifo" >"$PNS_T/hold.$1" 2>&1 &
 	HFD[$1]=$fd
@@ -74,11 +77,13 @@ hold() {
 	defer_eval "kill ${HPID[$1]} 2>/dev/null"
 	wait_until 30 grep -qx ready "$PNS_T/hold.$1"
 }
-release() {
+release() { # NAME: end the session; false if it did not end
 	local fd=${HFD[$1]}
+	unset "HFD[$1]"
 	exec {fd}>&-
-	wait_until 30 sh -c "! kill -0 ${HPID[$1]} 2>/dev/null"
+	wait_until 30 sh -c "! kill -0 ${HPID[$1]} 2>/dev/null" || return 1
 	wait "${HPID[$1]}" 2>/dev/null
+	grep -q '^close_rc=' "$PNS_T/hold.$1"
 }
 
 # --- an old RELEASE and the set that now has the name ------------------------
@@ -94,7 +99,12 @@ if hold a user; then
 			new_mnt=$(kv mnt "$(cat "$PNS_T/hold.b")")
 			check_ne "after the anchor was killed, a login makes another set" "$old_mnt" "$new_mnt"
 			check_eq "the new set has one session" 1 "$(sets_json "$uid" 's[0]["sessions"] if len(s) == 1 else s')"
-			release a # its close_session sends RELEASE to user.sock: the new set
+			# Its close_session sends RELEASE to user.sock: the new set.
+			if release a; then
+				pass "the old session closes"
+			else
+				fail "the old session closes" "$(cat "$PNS_T/hold.a")"
+			fi
 			check_eq "the old session's RELEASE does not end the new set's session" 1 \
 				"$(sets_json "$uid" 's[0]["sessions"] if len(s) == 1 else s')"
 			release b
@@ -122,7 +132,7 @@ if hold c session; then
 		# What a helper that reused the name, and the teardown of its set,
 		# left behind: no socket, no lock file, no uid directory.
 		rm -rf --one-file-system "${PNS_RUN_DIR:?}/$uid"
-		release c
+		release c || fail "the share = session login closes" "$(cat "$PNS_T/hold.c")"
 		if wait_until "$PNS_WAIT" sh -c "! kill -0 $anchor 2>/dev/null"; then
 			pass "an anchor whose socket and directory were removed tears down once empty"
 		else
