@@ -326,6 +326,20 @@ static bool plan_fits_set(const struct pns_plan *login, const struct pns_plan *s
 	       memcmp(&login->subgid, &set->subgid, sizeof(login->subgid)) == 0;
 }
 
+/* "mount ipc uts user" (the helper links only part of common/). */
+static const char *ns_words(unsigned mask, char *buf, size_t size)
+{
+	static const char *const words[] = {"mount", "ipc", "uts", "user"};
+	static const unsigned bits[] = {PNS_NS_MOUNT, PNS_NS_IPC, PNS_NS_UTS, PNS_NS_USER};
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < ELEMENTSOF(bits); i++)
+		if ((mask & bits[i]) && n < size)
+			n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? " " : "", words[i]);
+	return buf;
+}
+
 static const char *tmp_word(enum pns_tmp t)
 {
 	return t == PNS_TMP_TMPFS ? "tmpfs" : t == PNS_TMP_DIR ? "dir" : "none";
@@ -349,8 +363,8 @@ static void describe_difference(
 
 	buf[0] = 0;
 	if (set->namespaces != login->namespaces)
-		ADD("namespaces %s -> %s", pns_ns_mask_to_string(set->namespaces, x, sizeof(x)),
-			pns_ns_mask_to_string(login->namespaces, y, sizeof(y)));
+		ADD("namespaces %s -> %s", ns_words(set->namespaces, x, sizeof(x)),
+			ns_words(login->namespaces, y, sizeof(y)));
 	if (set->tmp != login->tmp)
 		ADD("tmp %s -> %s", tmp_word(set->tmp), tmp_word(login->tmp));
 	if (set->var_tmp != login->var_tmp)
