@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/proto.h"
@@ -197,6 +198,16 @@ static void get_inodes(struct reader *r, uint64_t ino[_PNS_NSI_MAX])
 		ino[i] = get_u64(r);
 }
 
+/* A valid name for a set with a non-zero id, and the id the name carries. */
+static bool set_name_matches(const char *name, uint64_t set_id)
+{
+	uint64_t id;
+
+	if (set_id == 0 || !pns_set_name_is_valid(name))
+		return false;
+	return strcmp(name, "user.sock") == 0 || (pns_set_name_id(name, &id) && id == set_id);
+}
+
 int pns_msg_encode(const struct pns_msg *m, uint8_t *buf, size_t size)
 {
 	struct writer w = {.p = buf, .size = size};
@@ -215,6 +226,7 @@ int pns_msg_encode(const struct pns_msg *m, uint8_t *buf, size_t size)
 		break;
 	case PNS_MSG_REPLY:
 		put_u32(&w, (uint32_t)m->reply.error);
+		put_u64(&w, m->reply.set_id);
 		put_u64(&w, m->reply.session_id);
 		put_u32(&w, m->reply.created);
 		put_inodes(&w, m->reply.ns_ino);
@@ -222,7 +234,8 @@ int pns_msg_encode(const struct pns_msg *m, uint8_t *buf, size_t size)
 		put_str(&w, m->reply.message, sizeof(m->reply.message));
 		break;
 	case PNS_MSG_RELEASE:
-		put_u64(&w, m->release_session);
+		put_u64(&w, m->release.set_id);
+		put_u64(&w, m->release.session_id);
 		break;
 	case PNS_MSG_STATUS:
 		break;
@@ -232,6 +245,7 @@ int pns_msg_encode(const struct pns_msg *m, uint8_t *buf, size_t size)
 		put_u32(&w, m->status.sessions);
 		put_u32(&w, m->status.processes);
 		put_u64(&w, m->status.since);
+		put_u64(&w, m->status.set_id);
 		put_str(&w, m->status.set_name, sizeof(m->status.set_name));
 		put_inodes(&w, m->status.ns_ino);
 		put_plan(&w, &m->status.plan);
@@ -277,16 +291,19 @@ int pns_msg_decode(const uint8_t *buf, size_t len, struct pns_msg *ret)
 		m.reply.error = (int32_t)get_u32(&r);
 		if (m.reply.error > 0 || m.reply.error < -4095)
 			r.bad = true;
+		m.reply.set_id = get_u64(&r);
 		m.reply.session_id = get_u64(&r);
 		m.reply.created = get_bool(&r);
 		get_inodes(&r, m.reply.ns_ino);
 		get_str(&r, m.reply.set_name, sizeof(m.reply.set_name));
 		get_str(&r, m.reply.message, sizeof(m.reply.message));
-		if (!r.bad && m.reply.error == 0 && !pns_set_name_is_valid(m.reply.set_name))
+		if (!r.bad && m.reply.error == 0 &&
+			!set_name_matches(m.reply.set_name, m.reply.set_id))
 			r.bad = true;
 		break;
 	case PNS_MSG_RELEASE:
-		m.release_session = get_u64(&r);
+		m.release.set_id = get_u64(&r);
+		m.release.session_id = get_u64(&r);
 		break;
 	case PNS_MSG_STATUS:
 		break;
@@ -296,10 +313,11 @@ int pns_msg_decode(const uint8_t *buf, size_t len, struct pns_msg *ret)
 		m.status.sessions = get_u32(&r);
 		m.status.processes = get_u32(&r);
 		m.status.since = get_u64(&r);
+		m.status.set_id = get_u64(&r);
 		get_str(&r, m.status.set_name, sizeof(m.status.set_name));
 		get_inodes(&r, m.status.ns_ino);
 		get_plan(&r, &m.status.plan);
-		if (!r.bad && !pns_set_name_is_valid(m.status.set_name))
+		if (!r.bad && !set_name_matches(m.status.set_name, m.status.set_id))
 			r.bad = true;
 		break;
 	case PNS_MSG_STOP:
@@ -314,18 +332,51 @@ int pns_msg_decode(const uint8_t *buf, size_t len, struct pns_msg *ret)
 	return 0;
 }
 
+#define SET_ID_DIGITS 16
+
+static const char *const set_prefixes[] = {
+	[PNS_SET_SESSION] = "session-",
+	[PNS_SET_SUPERSEDED] = "superseded-",
+};
+
+bool pns_set_name_id(const char *s, uint64_t *ret_id)
+{
+	for (size_t k = PNS_SET_SESSION; k <= PNS_SET_SUPERSEDED; k++) {
+		size_t n = strlen(set_prefixes[k]);
+		uint64_t id = 0;
+
+		if (strncmp(s, set_prefixes[k], n) != 0)
+			continue;
+		s += n;
+		for (size_t i = 0; i < SET_ID_DIGITS; i++) {
+			const char *hex = "0123456789abcdef", *p;
+
+			if (!s[i] || !(p = strchr(hex, s[i])))
+				return false;
+			id = id << 4 | (uint64_t)(p - hex);
+		}
+		if (strcmp(s + SET_ID_DIGITS, ".sock") != 0 || id == 0)
+			return false;
+		*ret_id = id;
+		return true;
+	}
+	return false;
+}
+
 bool pns_set_name_is_valid(const char *s)
 {
-	const char *digits;
-	size_t n;
+	uint64_t id;
 
-	if (strcmp(s, "user.sock") == 0)
-		return true;
-	if (strncmp(s, "session-", 8) != 0)
-		return false;
-	digits = s + 8;
-	n = strspn(digits, "0123456789");
-	return n > 0 && n <= 10 && strcmp(digits + n, ".sock") == 0;
+	return strcmp(s, "user.sock") == 0 || pns_set_name_id(s, &id);
+}
+
+void pns_set_name(enum pns_set_kind kind, uint64_t set_id, char *buf, size_t size)
+{
+	if (kind == PNS_SET_USER)
+		snprintf(buf, size, "user.sock");
+	else
+		snprintf(buf, size, "%s%016llx.sock", set_prefixes[kind],
+			(unsigned long long)set_id);
 }
 
 void pns_strlcpy(char *dst, const char *src, size_t size)

@@ -24,15 +24,20 @@
 #include "common/fdutil.h"
 #include "helper/helper.h"
 
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+
 struct session {
 	uint64_t id;
 	int pidfd; /* the PAM caller's process: the session ends when it exits */
 };
 
 struct anchor {
-	int run_fd; /* PNS_RUN_DIR */
-	int dir_fd; /* PNS_RUN_DIR/UID */
-	const char *name;
+	int run_fd;			 /* PNS_RUN_DIR */
+	int dir_fd;			 /* PNS_RUN_DIR/UID */
+	char name[PNS_SET_NAME_MAX + 1]; /* the socket's name in dir_fd; changes when superseded */
+	uint64_t set_id;
 	int listen_fd;
 	int proc_fd;
 	int self_pidfd;
@@ -44,6 +49,8 @@ struct anchor {
 	bool joined;	 /* at least one session ever joined */
 	int watch_pidfd; /* a process still in the set after the last session */
 	bool teardown_pending;
+	int teardown_delay; /* ms until teardown is tried again; doubles up to a bound */
+	bool superseded;    /* a login with another plan came: no session joins any more */
 	uint64_t started;
 	time_t since;
 	nlink_t task_nlink_one; /* of /proc/PID/task for a one-thread process */
@@ -97,15 +104,62 @@ static _noreturn_ void teardown_exit(struct anchor *a)
 	_exit(0);
 }
 
-/* Teardown takes the uid lock without blocking: a helper holding it may be
- * about to join, and must never wait for us while we wait for it. */
+static void accept_all(struct anchor *a);
+
+/* Is the socket at our name still ours? */
+static bool socket_is_ours(struct anchor *a)
+{
+	struct stat st;
+
+	return fstatat(a->dir_fd, a->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       st.st_ino == a->sock_ino && S_ISSOCK(st.st_mode);
+}
+
+/* Teardown not possible now: look again later, backing off. */
+#define TEARDOWN_DELAY_MIN_MS 100
+#define TEARDOWN_DELAY_MAX_MS 10000
+static void teardown_later(struct anchor *a)
+{
+	if (!a->teardown_pending)
+		a->teardown_delay = TEARDOWN_DELAY_MIN_MS;
+	else if (a->teardown_delay < TEARDOWN_DELAY_MAX_MS / 2)
+		a->teardown_delay *= 2;
+	else
+		a->teardown_delay = TEARDOWN_DELAY_MAX_MS;
+	a->teardown_pending = true;
+}
+
+/*
+ * Teardown takes the uid lock without blocking: a helper holding it may be
+ * about to join, and must never wait for us while we wait for it.
+ *
+ * The lock only keeps helpers, which find sets by name, from joining while
+ * we go. Once our socket is no longer at our name (removed by hand, or by
+ * a helper of an older pam_ns that reused the name, with the uid directory
+ * gone after it), no helper can find us, and the lock may never be ours
+ * again: the lock file can be gone, or be another directory's. Then we
+ * take what is already queued on the socket, and exit without the lock and
+ * without touching the directory, which is no longer ours to clean. An
+ * anchor that waited for the lock there would wait forever (issue 11,
+ * finding 4).
+ */
 static void try_teardown(struct anchor *a)
 {
 	_cleanup_close_ int lock_fd = -1;
 
-	lock_fd = openat(a->dir_fd, "lock", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (!socket_is_ours(a)) {
+		accept_all(a);
+		if (a->n_sessions > 0)
+			return;
+		helper_log(LOG_NOTICE,
+			"Set %s of uid %u torn down: no session and no process left; its "
+			"socket was no longer in %s/%u",
+			a->name, a->plan.uid, PNS_RUN_DIR, a->plan.uid);
+		_exit(0);
+	}
+	lock_fd = openat(a->dir_fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		a->teardown_pending = true;
+		teardown_later(a);
 		return;
 	}
 	/* Holding the lock until _exit: no helper can join in between. */
@@ -258,11 +312,12 @@ static void check_empty(struct anchor *a)
 		}
 		a->watch_pidfd = safe_close(a->watch_pidfd);
 		a->watch_pidfd = fd;
+		a->teardown_pending = false; /* its exit is the next event */
 		return;
 	}
 	/* Could not decide: there may be no next event (no session, nothing
-	 * watched), so look again in 100 ms rather than never. */
-	a->teardown_pending = true;
+	 * watched), so look again later rather than never. */
+	teardown_later(a);
 }
 
 static void drop_session(struct anchor *a, size_t i)
@@ -293,9 +348,142 @@ static void reply_error(struct anchor *a, int fd, int error, const char *message
 	struct pns_msg m = {.type = PNS_MSG_REPLY};
 
 	m.reply.error = error;
+	m.reply.set_id = a->set_id;
 	pns_strlcpy(m.reply.set_name, a->name, sizeof(m.reply.set_name));
 	pns_strlcpy(m.reply.message, message, sizeof(m.reply.message));
 	(void)pns_send_msg(fd, &m, NULL, 0);
+}
+
+/*
+ * Does a login with this plan get what the set was made of? Everything the
+ * set is built from must be equal, with one exception: a login without a
+ * user namespace (a caller that skips it, or a policy that dropped it)
+ * joins a set that has one for mount, ipc and uts only, and then the
+ * user namespace's own keys do not matter. userns_fallback is how a login
+ * is planned, not what a set is made of.
+ */
+static bool plan_fits_set(const struct pns_plan *login, const struct pns_plan *set)
+{
+	bool userns = login->namespaces & PNS_NS_USER;
+
+	if (login->uid != set->uid || login->gid != set->gid || login->share != set->share ||
+		login->tmp != set->tmp || login->var_tmp != set->var_tmp ||
+		login->tmp_size.value != set->tmp_size.value ||
+		login->tmp_size.percent != set->tmp_size.percent ||
+		login->tmp_inodes != set->tmp_inodes || login->shm_private != set->shm_private ||
+		strcmp(login->hostname, set->hostname) != 0)
+		return false;
+	if (!userns)
+		return (login->namespaces & ~PNS_NS_USER) == (set->namespaces & ~PNS_NS_USER);
+	return login->namespaces == set->namespaces && login->userns_map == set->userns_map &&
+	       login->n_gids == set->n_gids &&
+	       memcmp(login->gids, set->gids, sizeof(login->gids[0]) * login->n_gids) == 0 &&
+	       memcmp(&login->subuid, &set->subuid, sizeof(login->subuid)) == 0 &&
+	       memcmp(&login->subgid, &set->subgid, sizeof(login->subgid)) == 0;
+}
+
+/* "mount ipc uts user" (the helper links only part of common/). */
+static const char *ns_words(unsigned mask, char *buf, size_t size)
+{
+	static const char *const words[] = {"mount", "ipc", "uts", "user"};
+	static const unsigned bits[] = {PNS_NS_MOUNT, PNS_NS_IPC, PNS_NS_UTS, PNS_NS_USER};
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < ELEMENTSOF(bits); i++)
+		if ((mask & bits[i]) && n < size)
+			n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? " " : "", words[i]);
+	return buf;
+}
+
+static const char *tmp_word(enum pns_tmp t)
+{
+	return t == PNS_TMP_TMPFS ? "tmpfs" : t == PNS_TMP_DIR ? "dir" : "none";
+}
+
+/* "tmp none -> tmpfs, namespaces mount ipc uts -> mount ipc uts user": the
+ * keys in which the login's plan differs from the set's, for the log. */
+static void describe_difference(
+	const struct pns_plan *set, const struct pns_plan *login, char *buf, size_t size)
+{
+	char x[64], y[64];
+	size_t n = 0;
+
+#define ADD(...)                                                                                   \
+	do {                                                                                       \
+		if (n < size)                                                                      \
+			n += (size_t)snprintf(buf + n, size - n, "%s", n ? ", " : "");             \
+		if (n < size)                                                                      \
+			n += (size_t)snprintf(buf + n, size - n, __VA_ARGS__);                     \
+	} while (0)
+
+	buf[0] = 0;
+	if (set->namespaces != login->namespaces)
+		ADD("namespaces %s -> %s", ns_words(set->namespaces, x, sizeof(x)),
+			ns_words(login->namespaces, y, sizeof(y)));
+	if (set->tmp != login->tmp)
+		ADD("tmp %s -> %s", tmp_word(set->tmp), tmp_word(login->tmp));
+	if (set->var_tmp != login->var_tmp)
+		ADD("var_tmp %s -> %s", tmp_word(set->var_tmp), tmp_word(login->var_tmp));
+	if (set->tmp_size.value != login->tmp_size.value ||
+		set->tmp_size.percent != login->tmp_size.percent)
+		ADD("tmp_size %llu%s -> %llu%s", (unsigned long long)set->tmp_size.value,
+			set->tmp_size.percent ? "%" : "", (unsigned long long)login->tmp_size.value,
+			login->tmp_size.percent ? "%" : "");
+	if (set->tmp_inodes != login->tmp_inodes)
+		ADD("tmp_inodes %llu -> %llu", (unsigned long long)set->tmp_inodes,
+			(unsigned long long)login->tmp_inodes);
+	if (set->shm_private != login->shm_private)
+		ADD("shm %s -> %s", set->shm_private ? "private" : "shared",
+			login->shm_private ? "private" : "shared");
+	if (strcmp(set->hostname, login->hostname) != 0)
+		ADD("hostname '%s' -> '%s'", set->hostname, login->hostname);
+	if (set->gid != login->gid)
+		ADD("gid %u -> %u", set->gid, login->gid);
+	if (set->userns_map != login->userns_map)
+		ADD("userns_map changed");
+	if (set->n_gids != login->n_gids ||
+		memcmp(set->gids, login->gids, sizeof(set->gids[0]) * set->n_gids) != 0)
+		ADD("groups changed");
+	if (memcmp(&set->subuid, &login->subuid, sizeof(set->subuid)) != 0 ||
+		memcmp(&set->subgid, &login->subgid, sizeof(set->subgid)) != 0)
+		ADD("subordinate ids changed");
+	if (!buf[0])
+		ADD("plan changed");
+#undef ADD
+}
+
+/*
+ * A login's plan differs from the set's (the admin changed the policy):
+ * move our socket aside to superseded-<set id>.sock, so that no login
+ * joins us and the next one makes a new set, while we live on for our
+ * sessions and processes (DESIGN.md, "Superseded sets"). Without the uid
+ * lock: the helper that sent this may hold it. Only a helper under that
+ * lock ever creates user.sock, and only once it is free, which it is not
+ * while we are linked there; RENAME_NOREPLACE never replaces a socket.
+ */
+static int supersede(struct anchor *a, const struct pns_plan *login)
+{
+	char new_name[PNS_SET_NAME_MAX + 1], diff[400];
+
+	if (a->plan.share != PNS_SHARE_USER || strcmp(a->name, "user.sock") != 0)
+		return -EINVAL; /* nobody joins share = session sets */
+	pns_set_name(PNS_SET_SUPERSEDED, a->set_id, new_name, sizeof(new_name));
+	if (!socket_is_ours(a) || syscall(SYS_renameat2, a->dir_fd, a->name, a->dir_fd, new_name,
+					  RENAME_NOREPLACE) < 0) {
+		helper_log(
+			LOG_ERR, "Failed to supersede set %s of uid %u: %m", a->name, a->plan.uid);
+		return -EIO;
+	}
+	describe_difference(&a->plan, login, diff, sizeof(diff));
+	helper_log(LOG_WARNING,
+		"Set user.sock of uid %u was made under another plan than a new login's (%s): "
+		"superseded, now %s; it lives on for its %zu session(s) and their processes, "
+		"and new logins get a new set",
+		a->plan.uid, diff, new_name, a->n_sessions);
+	pns_strlcpy(a->name, new_name, sizeof(a->name));
+	a->superseded = true;
+	return 0;
 }
 
 static void handle_open(struct anchor *a, int cfd, const struct pns_plan *plan, int caller_pidfd)
@@ -318,12 +506,25 @@ static void handle_open(struct anchor *a, int cfd, const struct pns_plan *plan, 
 		close(caller_pidfd);
 		return;
 	}
-	if (memcmp(plan, &a->plan, sizeof(*plan)) != 0)
-		helper_log(LOG_NOTICE,
-			"Set %s of uid %u was made under another policy; the session joins it "
-			"as it is until it is torn down",
-			a->name, a->plan.uid);
+	if (a->superseded) {
+		reply_error(a, cfd, -ESTALE, "this set is superseded");
+		close(caller_pidfd);
+		return;
+	}
+	if (!plan_fits_set(plan, &a->plan)) {
+		/* The login gets the current policy: a new set. This one lives
+		 * on for its sessions and processes. */
+		close(caller_pidfd);
+		if (supersede(a, plan) < 0) {
+			reply_error(
+				a, cfd, -EIO, "cannot supersede the set made under another plan");
+			return;
+		}
+		reply_error(a, cfd, -ESTALE, "this set was made under another plan: superseded");
+		return;
+	}
 
+	m.reply.set_id = a->set_id;
 	m.reply.session_id = ++a->next_id;
 	m.reply.created = !a->joined;
 	memcpy(m.reply.ns_ino, a->ns_ino, sizeof(a->ns_ino));
@@ -344,10 +545,18 @@ static void handle_open(struct anchor *a, int cfd, const struct pns_plan *plan, 
 	a->watch_pidfd = safe_close(a->watch_pidfd);
 }
 
-static void handle_release(struct anchor *a, int cfd, uint64_t id)
+/* A RELEASE names the set as well as the session: one meant for a set
+ * that had our name before us (an anchor killed, a name reused) must not
+ * end one of our sessions. -ESTALE tells the module to look for its set
+ * under its superseded name. */
+static void handle_release(struct anchor *a, int cfd, const struct pns_release *rel)
 {
+	if (rel->set_id != a->set_id) {
+		reply_error(a, cfd, -ESTALE, "no such session in this set");
+		return;
+	}
 	for (size_t i = 0; i < a->n_sessions; i++)
-		if (a->sessions[i].id == id) {
+		if (a->sessions[i].id == rel->session_id) {
 			reply_error(a, cfd, 0, "");
 			drop_session(a, i);
 			return;
@@ -367,6 +576,7 @@ static void handle_status(struct anchor *a, int cfd)
 	m.status.sessions = (uint32_t)a->n_sessions;
 	m.status.processes = count;
 	m.status.since = (uint64_t)a->since;
+	m.status.set_id = a->set_id;
 	pns_strlcpy(m.status.set_name, a->name, sizeof(m.status.set_name));
 	memcpy(m.status.ns_ino, a->ns_ino, sizeof(a->ns_ino));
 	m.status.plan = a->plan;
@@ -449,7 +659,7 @@ static void handle_connection(struct anchor *a, int cfd)
 	pns_close_many(fds, n_fds);
 	switch (m.type) {
 	case PNS_MSG_RELEASE:
-		handle_release(a, cfd, m.release_session);
+		handle_release(a, cfd, &m.release);
 		break;
 	case PNS_MSG_STATUS:
 		handle_status(a, cfd);
@@ -535,6 +745,7 @@ static void first_session(struct anchor *a, int caller_pidfd, int sync_fd)
 	struct pns_msg m = {.type = PNS_MSG_REPLY};
 	int fds[2] = {a->self_pidfd, a->userns_fd};
 
+	m.reply.set_id = a->set_id;
 	m.reply.session_id = ++a->next_id;
 	m.reply.created = true;
 	memcpy(m.reply.ns_ino, a->ns_ino, sizeof(a->ns_ino));
@@ -548,8 +759,8 @@ static void first_session(struct anchor *a, int caller_pidfd, int sync_fd)
 	a->joined = true;
 }
 
-void anchor_run(int run_fd, int dir_fd, const char *name, int listen_fd, int userns_fd,
-	const struct pns_plan *plan, int caller_pidfd, int sync_fd)
+void anchor_run(int run_fd, int dir_fd, const char *name, uint64_t set_id, int listen_fd,
+	int userns_fd, const struct pns_plan *plan, int caller_pidfd, int sync_fd)
 {
 	static struct anchor a; /* too large for the stack of a small process */
 	/* Static too: its pages must not depend on the stack limit (limits.c). */
@@ -561,7 +772,8 @@ void anchor_run(int run_fd, int dir_fd, const char *name, int listen_fd, int use
 		a.sock_ino = st.st_ino;
 	a.run_fd = run_fd;
 	a.dir_fd = dir_fd;
-	a.name = name;
+	pns_strlcpy(a.name, name, sizeof(a.name));
+	a.set_id = set_id;
 	a.listen_fd = listen_fd;
 	a.userns_fd = userns_fd;
 	a.plan = *plan;
@@ -588,7 +800,7 @@ void anchor_run(int run_fd, int dir_fd, const char *name, int listen_fd, int use
 			pfd[n++] = (struct pollfd){.fd = a.sessions[i].pidfd, .events = POLLIN};
 
 		if (a.teardown_pending)
-			timeout = 100;
+			timeout = a.teardown_delay;
 		else if (!a.joined) {
 			uint64_t now = pns_now_usec(), end = a.started + PNS_FIRST_JOIN_USEC;
 

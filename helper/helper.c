@@ -100,8 +100,9 @@ void anchor_fail(int sync_fd, int error)
  * socket as a join would, with the caller's session already in the set:
  * no round trip through the set's socket for the login that made it.
  */
-static int spawn_anchor(int run_fd, int dir_fd, const char *name, const struct pns_plan *plan,
-	int caller_pidfd, struct pns_reply *ret, int fds[2], size_t *ret_n_fds)
+static int spawn_anchor(int run_fd, int dir_fd, const char *name, uint64_t set_id,
+	const struct pns_plan *plan, int caller_pidfd, struct pns_reply *ret, int fds[2],
+	size_t *ret_n_fds)
 {
 	int sync[2], r;
 	pid_t parent = getpid(), pid;
@@ -139,7 +140,8 @@ static int spawn_anchor(int run_fd, int dir_fd, const char *name, const struct p
 		}
 		if (prctl(PR_SET_PDEATHSIG, 0) < 0)
 			anchor_fail(sync[1], negative_errno());
-		anchor_run(run_fd, dir_fd, name, lfd, userns_fd, plan, caller_pidfd, sync[1]);
+		anchor_run(
+			run_fd, dir_fd, name, set_id, lfd, userns_fd, plan, caller_pidfd, sync[1]);
 	}
 
 	close(sync[1]);
@@ -154,16 +156,20 @@ static int spawn_anchor(int run_fd, int dir_fd, const char *name, const struct p
 			pns_strlcpy(last_error, ret->message, sizeof(last_error));
 		(void)kill(pid, SIGKILL);
 		(void)waitpid(pid, NULL, 0);
+		/* The name was free when we took it, under the uid lock we
+		 * still hold: what is there now is our anchor's socket. */
 		(void)unlinkat(dir_fd, name, 0);
 		return r;
 	}
 	return 0;
 }
 
-/* Live share = session sets of the uid; sockets nobody answers on (an
+/* Live sets of the uid that no login joins any more, of one kind:
+ * share = session sets, or superseded ones. Sockets nobody answers on (an
  * anchor that was killed) are removed, so they never count against the
- * limit. Called with the uid lock held. */
-static int count_session_sets(int dir_fd)
+ * limit; a live anchor's socket always answers. Called with the uid lock
+ * held. */
+static int count_sets(int dir_fd, const char *prefix)
 {
 	int n = 0, r;
 	struct dirent *de;
@@ -175,7 +181,8 @@ static int count_session_sets(int dir_fd)
 	while ((de = readdir(d))) {
 		int c;
 
-		if (!pns_set_name_is_valid(de->d_name) || strcmp(de->d_name, "user.sock") == 0)
+		if (!pns_set_name_is_valid(de->d_name) ||
+			strncmp(de->d_name, prefix, strlen(prefix)) != 0)
 			continue;
 		c = pns_connect_at(dir_fd, de->d_name);
 		if (c == -ECONNREFUSED || c == -ENOENT) {
@@ -188,6 +195,25 @@ static int count_session_sets(int dir_fd)
 	}
 	closedir(d);
 	return n;
+}
+
+/* A new set's random id, never 0. Names derived from it cannot collide
+ * the way names made from pids did (issue 11, finding 4); the caller still
+ * checks that the name is free. */
+static int new_set_id(uint64_t *ret)
+{
+	uint64_t id = 0;
+
+	while (id == 0) {
+		long n = syscall(SYS_getrandom, &id, sizeof(id), 0);
+
+		if (n < 0 && errno != EINTR)
+			return negative_errno();
+		if (n >= 0 && n != (long)sizeof(id))
+			id = 0;
+	}
+	*ret = id;
+	return 0;
 }
 
 static void on_alarm(int sig)
@@ -250,7 +276,8 @@ static int join(int dir_fd, const char *name, const struct pns_plan *plan, int c
 	int r = pns_anchor_join(dir_fd, name, plan, caller_pidfd,
 		pns_now_usec() + PNS_ANCHOR_REPLY_USEC, ret, fds, ret_n_fds);
 
-	if (r < 0 && r != -ECONNREFUSED && r != -ENOENT && ret->message[0])
+	/* -ESTALE: superseded, the anchor logged why; a new set follows. */
+	if (r < 0 && r != -ECONNREFUSED && r != -ENOENT && r != -ESTALE && ret->message[0])
 		helper_log(LOG_ERR, "Uid %u cannot join set %s: %s", plan->uid, name, ret->message);
 	return r;
 }
@@ -260,7 +287,8 @@ static int find_or_create(const struct pns_plan *plan, int caller_pidfd, struct 
 {
 	_cleanup_close_ int run_fd = -1, dir_fd = -1, lock_fd = -1;
 	char name[PNS_SET_NAME_MAX + 1], why[PNS_PATH_WHY_MAX];
-	uint64_t deadline = pns_now_usec() + PNS_LOCK_WAIT_USEC;
+	uint64_t deadline = pns_now_usec() + PNS_LOCK_WAIT_USEC, set_id = 0;
+	struct stat st;
 	int r;
 
 	for (;;) {
@@ -290,9 +318,9 @@ static int find_or_create(const struct pns_plan *plan, int caller_pidfd, struct 
 	}
 
 	if (plan->share == PNS_SHARE_USER) {
-		snprintf(name, sizeof(name), "user.sock");
+		pns_set_name(PNS_SET_USER, 0, name, sizeof(name));
 		r = join(dir_fd, name, plan, caller_pidfd, ret, ret_fds, ret_n_fds);
-		if (r == 0 || (r != -ECONNREFUSED && r != -ENOENT)) {
+		if (r == 0 || (r != -ECONNREFUSED && r != -ENOENT && r != -ESTALE)) {
 			if (r < 0 && !helper_last_error()[0]) {
 				errno = -r;
 				helper_log(
@@ -300,24 +328,41 @@ static int find_or_create(const struct pns_plan *plan, int caller_pidfd, struct 
 			}
 			return r;
 		}
-		/* Nobody listens: an anchor that died without cleaning up. */
-		(void)unlinkat(dir_fd, name, 0);
-	} else {
-		r = count_session_sets(dir_fd);
+		/* -ESTALE: the set was made under another plan, and its anchor
+		 * has moved its socket aside (superseded). Otherwise nobody
+		 * listens: an anchor that died without cleaning up. */
+		if (r != -ESTALE)
+			(void)unlinkat(dir_fd, name, 0);
+	}
+	/* SPEC 8.6: at most 64 share = session sets, and at most 64
+	 * superseded sets besides the one user set (a new user set is made
+	 * after the last one was superseded). */
+	r = count_sets(dir_fd, plan->share == PNS_SHARE_USER ? "superseded-" : "session-");
+	if (r < 0)
+		return r;
+	if (r >= PNS_MAX_SETS_PER_USER) {
+		helper_log(LOG_ERR, "Uid %u already has %d %s sets, the limit", plan->uid, r,
+			plan->share == PNS_SHARE_USER ? "superseded" : "session");
+		return -EUSERS;
+	}
+	/* A random id; for share = session it names the socket. Never a
+	 * name in use: nothing here unlinks a socket it did not find dead. */
+	for (int tries = 0;; tries++) {
+		r = new_set_id(&set_id);
 		if (r < 0)
 			return r;
-		if (r >= PNS_MAX_SETS_PER_USER) {
-			helper_log(LOG_ERR, "Uid %u already has %d session sets, the limit",
-				plan->uid, r);
-			return -EUSERS;
+		if (plan->share == PNS_SHARE_SESSION)
+			pns_set_name(PNS_SET_SESSION, set_id, name, sizeof(name));
+		if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+			break;
+		if (plan->share == PNS_SHARE_USER || tries >= 8) {
+			helper_log(LOG_ERR, "Failed to create the set of uid %u: %s is taken",
+				plan->uid, name);
+			return -EADDRINUSE;
 		}
-		/* Named after the helper's pid, which is unique among live
-		 * processes; a stale name is replaced below. */
-		snprintf(name, sizeof(name), "session-%d.sock", getpid());
-		(void)unlinkat(dir_fd, name, 0);
 	}
 
-	r = spawn_anchor(run_fd, dir_fd, name, plan, caller_pidfd, ret, ret_fds, ret_n_fds);
+	r = spawn_anchor(run_fd, dir_fd, name, set_id, plan, caller_pidfd, ret, ret_fds, ret_n_fds);
 	if (r < 0 && !helper_last_error()[0]) {
 		errno = -r;
 		helper_log(LOG_ERR, "Failed to create the set of uid %u: %m", plan->uid);

@@ -38,9 +38,10 @@ int anchor_create_userns(const struct pns_plan *plan) _warn_unused_result_;
 /* anchor.c: serve the set until it is torn down. Never returns. userns_fd
  * is -1 when the set has no user namespace. The set's first session is
  * caller_pidfd's: its reply (what a join would answer) goes to the helper
- * on sync_fd once the anchor is ready, an error reply if it cannot be. */
-_noreturn_ void anchor_run(int run_fd, int dir_fd, const char *name, int listen_fd, int userns_fd,
-	const struct pns_plan *plan, int caller_pidfd, int sync_fd);
+ * on sync_fd once the anchor is ready, an error reply if it cannot be.
+ * set_id is the set's random id (DESIGN.md, "Naming sets"). */
+_noreturn_ void anchor_run(int run_fd, int dir_fd, const char *name, uint64_t set_id, int listen_fd,
+	int userns_fd, const struct pns_plan *plan, int caller_pidfd, int sync_fd);
 
 /* limits.c: as the helper starts, reset the limits and attributes it
  * inherited from its caller (ulimit, nice, chrt, oom_score_adj before su)

@@ -45,6 +45,7 @@ struct args {
 struct session_data {
 	uint32_t uid;
 	uint32_t gid;
+	uint64_t set_id;
 	uint64_t session_id;
 	char set_name[PNS_SET_NAME_MAX + 1];
 	pid_t opener;  /* the process that ran open_session */
@@ -431,7 +432,7 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	if (r < 0) {
 		int saved = r;
 
-		(void)pns_session_release(plan.uid, reply.set_name, reply.session_id);
+		(void)pns_session_release(plan.uid, reply.set_name, reply.set_id, reply.session_id);
 		errno = -saved;
 		/* Root outside every domain may always inspect the anchor; a
 		 * caller that may not is in another session's Landlock domain
@@ -462,6 +463,7 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	}
 	data->uid = plan.uid;
 	data->gid = plan.gid;
+	data->set_id = reply.set_id;
 	data->session_id = reply.session_id;
 	pns_strlcpy(data->set_name, reply.set_name, sizeof(data->set_name));
 	data->opener = getpid();
@@ -483,7 +485,7 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 	if (pam_get_data(pamh, DATA_NAME, &p) != PAM_SUCCESS || !p)
 		return PAM_IGNORE;
 	data = p;
-	r = pns_session_release(data->uid, data->set_name, data->session_id);
+	r = pns_session_release(data->uid, data->set_name, data->set_id, data->session_id);
 	if (r < 0 && r != -ENOENT) {
 		/* The anchor also sees the caller exit; logout goes on. */
 		errno = -r;

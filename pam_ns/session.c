@@ -287,6 +287,8 @@ int pns_session_join_existing(const struct pns_plan *plan, uint64_t timeout_usec
 		return self_pidfd;
 	r = pns_anchor_join(dir_fd, "user.sock", plan, self_pidfd, pns_now_usec() + timeout_usec,
 		ret_reply, fds, &n_fds);
+	if (r == -ESTALE)
+		return -ENOENT; /* superseded (or without the user namespace we need) */
 	if (r < 0)
 		return r;
 	*ret_anchor_pidfd = fds[0];
@@ -404,25 +406,21 @@ back:
 	return r;
 }
 
-int pns_session_release(uint32_t uid, const char *set_name, uint64_t session_id)
+static int release_at(int dir_fd, const char *name, uint64_t set_id, uint64_t session_id)
 {
 	uint8_t buf[PNS_MSG_MAX];
 	struct pns_msg m = {.type = PNS_MSG_RELEASE};
-	_cleanup_close_ int dir_fd = -1, fd = -1;
+	_cleanup_close_ int fd = -1;
 	size_t n_fds = 0;
 	int fds[1];
 	ssize_t n;
 	int r;
 
-	if (!pns_set_name_is_valid(set_name))
-		return -EINVAL;
-	dir_fd = pns_open_state_dir(uid, false, NULL, NULL);
-	if (dir_fd < 0)
-		return dir_fd;
-	fd = pns_connect_at(dir_fd, set_name);
+	fd = pns_connect_at(dir_fd, name);
 	if (fd < 0)
 		return fd;
-	m.release_session = session_id;
+	m.release.set_id = set_id;
+	m.release.session_id = session_id;
 	r = pns_msg_encode(&m, buf, sizeof(buf));
 	if (r < 0)
 		return r;
@@ -438,4 +436,26 @@ int pns_session_release(uint32_t uid, const char *set_name, uint64_t session_id)
 	if (m.type != PNS_MSG_REPLY)
 		return -EBADMSG;
 	return m.reply.error;
+}
+
+int pns_session_release(uint32_t uid, const char *set_name, uint64_t set_id, uint64_t session_id)
+{
+	char superseded[PNS_SET_NAME_MAX + 1];
+	_cleanup_close_ int dir_fd = -1;
+	int r;
+
+	if (!pns_set_name_is_valid(set_name) || set_id == 0)
+		return -EINVAL;
+	dir_fd = pns_open_state_dir(uid, false, NULL, NULL);
+	if (dir_fd < 0)
+		return dir_fd;
+	r = release_at(dir_fd, set_name, set_id, session_id);
+	/* Another set answers at user.sock, or none does: ours may have been
+	 * superseded since the session opened. */
+	if ((r == -ESTALE || r == -ENOENT || r == -ECONNREFUSED) &&
+		strcmp(set_name, "user.sock") == 0) {
+		pns_set_name(PNS_SET_SUPERSEDED, set_id, superseded, sizeof(superseded));
+		r = release_at(dir_fd, superseded, set_id, session_id);
+	}
+	return r == -ESTALE || r == -ECONNREFUSED ? -ENOENT : r;
 }

@@ -24,7 +24,9 @@ int pns_session_open(const char *helper_path, int helper_fd, uint64_t timeout_us
 /*
  * share = user: ask the account's anchor directly, without the helper.
  * -ENOENT, -ECONNREFUSED, -ECONNRESET or -EPIPE mean there is no live
- * set: run the helper, which creates one under the uid lock.
+ * set for this plan (also when the set was made under another plan: its
+ * anchor has just superseded it): run the helper, which creates one under
+ * the uid lock.
  */
 int pns_session_join_existing(const struct pns_plan *plan, uint64_t timeout_usec,
 	struct pns_reply *ret_reply, int *ret_anchor_pidfd,
@@ -55,5 +57,7 @@ int pns_landlock_restrict(int ruleset_fd) _warn_unused_result_;
  */
 int pns_session_enter_userns(int userns_fd, uint32_t uid, uint32_t gid) _warn_unused_result_;
 
-/* Tell the anchor of uid's set that a session has ended. */
-int pns_session_release(uint32_t uid, const char *set_name, uint64_t session_id);
+/* Tell the anchor of uid's set that a session has ended: the set named
+ * set_name when the session opened, with id set_id (if it has been
+ * superseded since, under its superseded name). -ENOENT: no such set. */
+int pns_session_release(uint32_t uid, const char *set_name, uint64_t set_id, uint64_t session_id);

@@ -177,6 +177,9 @@ static void list_json(const struct set_list *l)
 				fputc('}', stdout);
 				continue;
 			}
+			printf(",\"set_id\":\"%016llx\",\"superseded\":%s",
+				(unsigned long long)s->set_id,
+				strncmp(e->file, "superseded-", 11) == 0 ? "true" : "false");
 			fputs(",\"share\":", stdout);
 			json_string(stdout, value_word(PNS_KEY_SHARE, s->plan.share));
 			printf(",\"sessions\":%u,\"processes\":%u,\"namespaces\":",

@@ -67,7 +67,7 @@ enum {
 struct options {
 	const char *command;
 	const char *config;
-	const char *set; /* --set: "user", "session-N" */
+	const char *set; /* --set: "user", "session-ID", "superseded-ID" */
 	bool json;
 	bool force;
 	char **args; /* after the command name, before "--" (or all, see CMD_TRAILING) */
@@ -97,7 +97,7 @@ enum set_state {
 
 struct set_entry {
 	uint32_t uid;
-	char file[PNS_SET_NAME_MAX + 1]; /* "user.sock", "session-N.sock" */
+	char file[PNS_SET_NAME_MAX + 1]; /* "user.sock", "session-ID.sock", ... */
 	enum set_state state;
 	int error;		  /* SET_ERROR: -errno */
 	struct pns_status status; /* SET_LIVE */

@@ -38,7 +38,8 @@ void set_display_name(const char *file, char *buf, size_t size)
 	snprintf(buf, size, "%.*s", (int)n, file);
 }
 
-/* "user", "session-12" or the same with ".sock": the socket's file name, or -EINVAL. */
+/* "user", "session-ID", "superseded-ID" or the same with ".sock": the socket's
+ * file name, or -EINVAL. */
 static int set_file_name(const char *arg, char *buf, size_t size)
 {
 	size_t n = strlen(arg);
@@ -54,15 +55,16 @@ static int set_entry_compare(const void *a, const void *b)
 {
 	const struct set_entry *x = a, *y = b;
 	bool xu = strcmp(x->file, "user.sock") == 0, yu = strcmp(y->file, "user.sock") == 0;
-	unsigned long long xn, yn;
+	uint64_t xs = x->state == SET_LIVE ? x->status.since : 0,
+		 ys = y->state == SET_LIVE ? y->status.since : 0;
 
 	if (x->uid != y->uid)
 		return x->uid < y->uid ? -1 : 1;
 	if (xu || yu)
 		return yu - xu; /* the user set first */
-	xn = strtoull(x->file + strlen("session-"), NULL, 10);
-	yn = strtoull(y->file + strlen("session-"), NULL, 10);
-	return xn < yn ? -1 : xn > yn;
+	if (xs != ys)
+		return xs < ys ? -1 : 1; /* then the oldest first */
+	return strcmp(x->file, y->file);
 }
 
 /* The account name of uid, or false when NSS does not know it (or fails). */
@@ -300,7 +302,8 @@ int pick_set(const struct options *o, struct target *t, char *why, size_t size)
 
 		if (set_file_name(o->set, t->set.file, sizeof(t->set.file)) < 0) {
 			snprintf(why, size,
-				"--set %s: not a set name (user, or session-N as list shows)",
+				"--set %s: not a set name (user, session-ID or superseded-ID as "
+				"list shows)",
 				o->set);
 			return EXIT_TROUBLE;
 		}

@@ -161,9 +161,12 @@ out=$(cd /etc && nsctl enter pamns-nsctl -- pwd 2>&1)
 check_eq "enter: the command runs in the set's /, not the caller's directory" / "$out"
 out=$(echo 'readlink /proc/self/ns/mnt' | SHELL=/bin/sh nsctl enter pamns-nsctl 2>/dev/null)
 check_eq "enter: without a command, \$SHELL runs in the set" "$set_mnt" "$out"
-out=$(nsctl enter pamns-nsctl --set session-1 -- true 2>&1)
+out=$(nsctl enter pamns-nsctl --set session-0000000000000001 -- true 2>&1)
 check_eq "enter --set of a set the user does not have: exit 1" 1 "$?" "$out"
-check_contains "enter --set of a set the user does not have: says so" "$out" "has no set session-1"
+check_contains "enter --set of a set the user does not have: says so" "$out" "has no set session-0000000000000001"
+# Set names of pam_ns before set ids (session-PID) are not set names.
+out=$(nsctl enter pamns-nsctl --set session-1 -- true 2>&1)
+check_eq "enter --set with a pid-style name: usage error (exit 2)" 2 "$?" "$out"
 out=$(nsctl enter pamns-nsctl-none -- true 2>&1)
 check_eq "enter, user without a set: exit 1" 1 "$?" "$out"
 check_contains "enter, user without a set: says so" "$out" "No active set for pamns-nsctl-none"
@@ -239,7 +242,7 @@ for s in $sets; do
 done
 matched=0
 for s in $sets; do
-	case $s in session-[0-9]*) ;; *) fail "share = session: set name" "'$s'" ;; esac
+	case $s in session-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]) ;; *) fail "share = session: set name is session-<16 hex digits>" "'$s'" ;; esac
 	ns=$(nsctl enter pamns-nsctl-s --set "$s" -- readlink /proc/self/ns/mnt 2>&1)
 	if [ "$ns" = "${HOLD_NS[s1]}" ] || [ "$ns" = "${HOLD_NS[s2]}" ]; then
 		matched=$((matched + 1))

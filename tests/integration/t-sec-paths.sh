@@ -74,7 +74,7 @@ chmod 0600 "$canary/file"
 canary_sig() { stat -c '%n %i %a %u %g %s %Y' "$canary" "$canary/file"; ls -A "$canary"; cat "$canary/file"; }
 etc_sig() {
 	stat -c '%n %a %u %g' /etc /etc/shadow /etc/passwd
-	ls -A /etc | grep -xE 'lock|user\.sock|session-[0-9]+\.sock|[0-9]+|tmp|var-tmp|pam_ns' || true
+	ls -A /etc | grep -xE 'lock|user\.sock|(session|superseded)-[0-9a-f]+\.sock|[0-9]+|tmp|var-tmp|pam_ns' || true
 }
 canary_before=$(canary_sig)
 etc_before=$(etc_sig)

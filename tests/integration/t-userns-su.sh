@@ -153,8 +153,8 @@ else
 fi
 
 # --- a set made by su (skip: no user namespace), then sshd -------------------------
-# The sshd session must still get a user namespace, or be denied: never run
-# without one (never half-apply).
+# The sshd session must still get a user namespace, never run without one
+# (never half-apply): it supersedes the su set and gets a new one.
 fifo=$PNS_T/su.fifo
 mkfifo -m 0600 "$fifo"
 exec {sufd}<>"$fifo"
@@ -169,14 +169,19 @@ if wait_until 30 grep -qx ready "$PNS_T/su1.out"; then
 	uns_syslog_mark
 	out=$(ssh_as pamns-usf 'echo RAN=yes; echo userns=$(readlink /proc/self/ns/user); echo mnt=$(readlink /proc/self/ns/mnt); echo su=$(cat /tmp/su-marker 2>&1)
 		echo uid_map=$(awk "NF { print \$1, \$2, \$3 }" /proc/self/uid_map | LC_ALL=C sort | paste -sd ";" -)' 2>&1)
-	if [ "$(kv RAN "$out")" = yes ]; then
-		check_ne "sshd after a skip set: the session has a user namespace" "$host_user" "$(kv userns "$out")" "$out"
-		check_eq "sshd after a skip set: with the self map" "$uid $uid 1" "$(kv uid_map "$out")" "$out"
-		note "sshd after a skip set: $( [ "$(kv mnt "$out")" = "$su_mnt" ] && echo "joined the su session's set" || echo "got another set")"
+	# The sshd login needs a user namespace the su set does not have: it
+	# supersedes that set and gets a new one (issue 11, finding 3), never
+	# a session without one. (Before, it was denied.)
+	check_eq "sshd after a skip set: the login runs" yes "$(kv RAN "$out")" "$out"
+	check_ne "sshd after a skip set: the session has a user namespace" "$host_user" "$(kv userns "$out")" "$out"
+	check_eq "sshd after a skip set: with the self map" "$uid $uid 1" "$(kv uid_map "$out")" "$out"
+	check_ne "sshd after a skip set: in a new set, not the su session's" "$su_mnt" "$(kv mnt "$out")" "$out"
+	check_syslog "sshd after a skip set: syslog says the su set is superseded" \
+		"Set user.sock of uid $uid was made under another plan than a new login's (namespaces mount ipc uts -> mount ipc uts user): superseded"
+	if [ -n "$(procs_in_ns mnt "$su_mnt")" ]; then
+		pass "sshd after a skip set: the su session stays in its set"
 	else
-		pass "sshd after a skip set: denied rather than run without the user namespace"
-		check_syslog "sshd after a skip set: syslog says the set has no user namespace" \
-			"Denying session for user pamns-usf (uid $uid): set user.sock was made without a user namespace; it applies once every session of the account has ended"
+		fail "sshd after a skip set: the su session stays in its set" "no process left in $su_mnt"
 	fi
 else
 	fail "a held su session (skip) opens" "$(cat "$PNS_T/su1.out")"

@@ -57,12 +57,14 @@ static void test_reply_and_status_roundtrip(void **state)
 	uint8_t buf[PNS_MSG_MAX];
 	size_t len;
 
+	in.reply.set_id = 0x1234;
 	in.reply.session_id = 42;
 	in.reply.created = true;
 	in.reply.ns_ino[PNS_NSI_MNT] = 4026532000ull;
 	strcpy(in.reply.set_name, "user.sock");
 	assert_int_equal(roundtrip(&in, &out, buf, &len), 0);
 	assert_int_equal(out.reply.session_id, 42);
+	assert_int_equal(out.reply.set_id, 0x1234);
 	assert_true(out.reply.created);
 	assert_int_equal(out.reply.ns_ino[PNS_NSI_MNT], 4026532000ull);
 	assert_string_equal(out.reply.set_name, "user.sock");
@@ -73,7 +75,8 @@ static void test_reply_and_status_roundtrip(void **state)
 	in.status.anchor_pid = 1234;
 	in.status.sessions = 3;
 	in.status.processes = 9;
-	strcpy(in.status.set_name, "session-77.sock");
+	in.status.set_id = 0x77;
+	strcpy(in.status.set_name, "session-0000000000000077.sock");
 	in.status.plan = sample_plan();
 	in.status.plan.namespaces |= PNS_NS_USER;
 	in.status.plan.userns_map = PNS_USERNS_MAP_SUBID;
@@ -82,13 +85,19 @@ static void test_reply_and_status_roundtrip(void **state)
 	assert_int_equal(roundtrip(&in, &out, buf, &len), 0);
 	assert_int_equal(out.status.sessions, 3);
 	assert_memory_equal(&out.status.plan, &in.status.plan, sizeof(in.status.plan));
-	assert_string_equal(out.status.set_name, "session-77.sock");
+	assert_string_equal(out.status.set_name, "session-0000000000000077.sock");
+	assert_int_equal(out.status.set_id, 0x77);
+	/* A name that carries another id than the set's is refused. */
+	in.status.set_id = 0x78;
+	assert_int_equal(roundtrip(&in, &out, buf, &len), -EBADMSG);
 
 	memset(&in, 0, sizeof(in));
 	in.type = PNS_MSG_RELEASE;
-	in.release_session = 99;
+	in.release.set_id = 0xfeedfacecafebeefull;
+	in.release.session_id = 99;
 	assert_int_equal(roundtrip(&in, &out, buf, &len), 0);
-	assert_int_equal(out.release_session, 99);
+	assert_int_equal(out.release.session_id, 99);
+	assert_true(out.release.set_id == 0xfeedfacecafebeefull);
 }
 
 static void test_error_reply_needs_no_set(void **state)
@@ -115,7 +124,7 @@ static void test_bad_fields(void **state)
 		uint8_t value;
 	} corrupt[] = {
 		{0, 'X'},	/* magic */
-		{4, 2},		/* version */
+		{4, 1},		/* version (1: before set ids) */
 		{8, 0},		/* type 0 */
 		{8, 99},	/* unknown type */
 		{12, 3},	/* body length */
@@ -158,7 +167,8 @@ static void test_group_list(void **state)
 	in.open = sample_plan();
 	assert_int_equal(roundtrip(&in, &out, good, &len), 0);
 	/* n_gids is followed by the gid array: 100, 27, then zero padding. */
-	off = (size_t)((uint8_t *)memmem(good, len, n_gids_le, 4) - good);
+	/* (After the 16-byte header: version 2 is 2, 0, 0, 0 too.) */
+	off = (size_t)((uint8_t *)memmem(good + 16, len - 16, n_gids_le, 4) - good);
 	assert_int_equal(good[off + 4], 100);
 
 	memcpy(buf, good, len);
@@ -201,9 +211,30 @@ static void test_hostname_field(void **state)
 
 static void test_set_names(void **state)
 {
+	char name[PNS_SET_NAME_MAX + 1];
+	uint64_t id = 0;
+
 	assert_true(pns_set_name_is_valid("user.sock"));
-	assert_true(pns_set_name_is_valid("session-1.sock"));
+	assert_true(pns_set_name_is_valid("session-0123456789abcdef.sock"));
+	assert_true(pns_set_name_is_valid("superseded-0123456789abcdef.sock"));
+	assert_true(pns_set_name_id("superseded-0123456789abcdef.sock", &id));
+	assert_true(id == 0x0123456789abcdefull);
+	assert_false(pns_set_name_id("user.sock", &id));
+	/* Pid-style names of older versions, upper case, short, long, zero. */
+	assert_false(pns_set_name_is_valid("session-1.sock"));
+	assert_false(pns_set_name_is_valid("session-0123456789ABCDEF.sock"));
+	assert_false(pns_set_name_is_valid("session-0123456789abcde.sock"));
+	assert_false(pns_set_name_is_valid("session-0123456789abcdef0.sock"));
+	assert_false(pns_set_name_is_valid("session-0000000000000000.sock"));
+	assert_false(pns_set_name_is_valid("superseded-0123456789abcdef"));
 	assert_false(pns_set_name_is_valid("session-.sock"));
+	pns_set_name(PNS_SET_SESSION, 0xabcull, name, sizeof(name));
+	assert_string_equal(name, "session-0000000000000abc.sock");
+	pns_set_name(PNS_SET_SUPERSEDED, UINT64_MAX, name, sizeof(name));
+	assert_string_equal(name, "superseded-ffffffffffffffff.sock");
+	assert_true(strlen(name) <= PNS_SET_NAME_MAX);
+	pns_set_name(PNS_SET_USER, 5, name, sizeof(name));
+	assert_string_equal(name, "user.sock");
 	assert_false(pns_set_name_is_valid("../user.sock"));
 	assert_false(pns_set_name_is_valid("session-1/../x.sock"));
 	assert_false(pns_set_name_is_valid("session-12345678901.sock"));
@@ -214,7 +245,12 @@ static void test_set_names(void **state)
 	uint8_t buf[PNS_MSG_MAX];
 	size_t len;
 
+	in.reply.set_id = 1;
 	strcpy(in.reply.set_name, "../../etc");
+	assert_int_equal(roundtrip(&in, &out, buf, &len), -EBADMSG);
+	/* A success reply without a set id is refused. */
+	in.reply.set_id = 0;
+	strcpy(in.reply.set_name, "user.sock");
 	assert_int_equal(roundtrip(&in, &out, buf, &len), -EBADMSG);
 }
 
