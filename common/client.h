@@ -37,9 +37,6 @@ size_t pns_state_base_problems(char why[][PNS_PATH_WHY_MAX], size_t max);
  */
 int pns_open_uid_run_dir(
 	uint32_t uid, bool create, int *ret_run_fd, char *why) _warn_unused_result_;
-/* The old name (it opens no state directory: those are under
- * PNS_STATE_DIR), kept until helper/ and pam_ns/session.c call the new one. */
-#define pns_open_state_dir pns_open_uid_run_dir
 
 /*
  * Read an anchor's answer to a session request for plan on fd (the set is

@@ -294,7 +294,7 @@ static int find_or_create(const struct pns_plan *plan, int caller_pidfd, struct 
 	for (;;) {
 		run_fd = safe_close(run_fd);
 		why[0] = 0;
-		dir_fd = pns_open_state_dir(plan->uid, true, &run_fd, why);
+		dir_fd = pns_open_uid_run_dir(plan->uid, true, &run_fd, why);
 		if (dir_fd < 0 && why[0]) {
 			helper_log(LOG_ERR, "Refusing state directory %s", why);
 			return dir_fd;

@@ -273,7 +273,7 @@ int pns_session_join_existing(const struct pns_plan *plan, uint64_t timeout_usec
 	int r;
 
 	memset(ret_reply, 0, sizeof(*ret_reply));
-	dir_fd = pns_open_state_dir(plan->uid, false, NULL, why);
+	dir_fd = pns_open_uid_run_dir(plan->uid, false, NULL, why);
 	if (dir_fd < 0) {
 		/* A missing directory means no set yet; anything there that is
 		 * not root's 0700 directory is refused, and the log says so. */
@@ -446,7 +446,7 @@ int pns_session_release(uint32_t uid, const char *set_name, uint64_t set_id, uin
 
 	if (!pns_set_name_is_valid(set_name) || set_id == 0)
 		return -EINVAL;
-	dir_fd = pns_open_state_dir(uid, false, NULL, NULL);
+	dir_fd = pns_open_uid_run_dir(uid, false, NULL, NULL);
 	if (dir_fd < 0)
 		return dir_fd;
 	r = release_at(dir_fd, set_name, set_id, session_id);
