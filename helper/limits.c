@@ -125,12 +125,14 @@ void helper_reset_limits(void)
 
 		if (n > 0) {
 			buf[n] = 0;
-			if (atoi(buf) > 0)
-				(void)pwrite(fd, "0\n", 2, 0);
+			/* Best effort: a score the kernel refuses stays as it was. */
+			if (atoi(buf) > 0 && pwrite(fd, "0\n", 2, 0) < 0)
+				n = 0;
 		}
 		close(fd);
 	}
-	(void)chdir("/");
+	if (chdir("/") < 0)
+		return; /* "/" always exists; nothing else to do here */
 }
 
 int helper_anchor_limits_ok(uint32_t uid)

@@ -66,11 +66,16 @@ out=$(timeout 300 "${VG[@]}" --log-file="$PNS_T/vg-broken.log" \
 check_eq "broken policy under valgrind: PAM_SESSION_ERR" PAM_SESSION_ERR "$(kv open_rc "$out")" "$out"
 vg_check "broken policy under valgrind" "$PNS_T/vg-broken.log"
 
-# The isolated path. Valgrind 3.19 (Debian 12) does not know pidfd_open and
-# clone3 and makes them fail with ENOSYS: the module must then fail closed,
-# cleanly. A valgrind that knows them must see a clean, isolated session.
+# The isolated path. Valgrind 3.19 (Debian 12) does not know pidfd_open,
+# clone3 or the Landlock calls and makes them fail with ENOSYS: the module
+# must then fail closed, cleanly. A valgrind that knows them must see a
+# clean, isolated session. The stack says landlock=optional, so that a
+# valgrind that knows pidfd_open but not Landlock still walks the whole
+# isolated path (the default, landlock=required, is checked below).
+{ echo "$head"; echo "session required $PNS_MODULE $(pam_ns_args) landlock=optional"; echo "session optional pam_permit.so"; } \
+	>"$PNS_T/pam.d/nolandlock"
 out=$(timeout 300 "${VG[@]}" --log-file="$PNS_T/vg-isolated.log" \
-	"$PNS_DRIVE" --confdir "$PNS_T/pam.d" --service plain pamns-alice -- readlink /proc/self/ns/mnt 2>&1)
+	"$PNS_DRIVE" --confdir "$PNS_T/pam.d" --service nolandlock pamns-alice -- readlink /proc/self/ns/mnt 2>&1)
 if grep -q 'unhandled amd64-linux syscall: 434\|unhandled amd64-linux syscall: 435' "$PNS_T/vg-isolated.log"; then
 	check_eq "isolated user under valgrind without pidfd_open: fails closed" PAM_SESSION_ERR \
 		"$(kv open_rc "$out")" "$out"
@@ -82,6 +87,20 @@ else
 	check_eq "isolated user under valgrind: close succeeds" PAM_SUCCESS "$(kv close_rc "$out")" "$out"
 fi
 vg_check "isolated user under valgrind" "$PNS_T/vg-isolated.log"
+wait_set_gone "$alice_uid"
+
+# landlock=required: a valgrind without the Landlock calls fails closed.
+out=$(timeout 300 "${VG[@]}" --log-file="$PNS_T/vg-landlock.log" \
+	"$PNS_DRIVE" --confdir "$PNS_T/pam.d" --service plain pamns-alice -- readlink /proc/self/ns/mnt 2>&1)
+if grep -q 'unhandled amd64-linux syscall: 444' "$PNS_T/vg-landlock.log"; then
+	check_eq "isolated user under valgrind without Landlock: fails closed" PAM_SESSION_ERR \
+		"$(kv open_rc "$out")" "$out"
+	check_eq "isolated user under valgrind without Landlock: caller stays on the host" "$host_mnt" \
+		"$(kv ns_mnt "$out")" "$out"
+else
+	check_ne "isolated user under valgrind, landlock=required: isolated" "$host_mnt" "$(kv ns_mnt "$out")" "$out"
+fi
+vg_check "isolated user under valgrind, landlock=required" "$PNS_T/vg-landlock.log"
 wait_set_gone "$alice_uid"
 
 pt=pamnstest-vg-$$
