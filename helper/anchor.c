@@ -115,9 +115,16 @@ static bool socket_is_ours(struct anchor *a)
 	       st.st_ino == a->sock_ino && S_ISSOCK(st.st_mode);
 }
 
-/* Teardown not possible now: look again later, backing off. */
-#define TEARDOWN_DELAY_MIN_MS 100
-#define TEARDOWN_DELAY_MAX_MS 10000
+/*
+ * Teardown not possible now: look again later, backing off. What stops it
+ * is short-lived (another anchor tearing down, a helper creating or joining
+ * under the uid lock), so the bound is a second: a set must not outlive its
+ * last session by more than that. Each anchor waits a little more or less
+ * (its set id is random), so that many sets of one uid ending together do
+ * not retry in step and collide again each round.
+ */
+#define TEARDOWN_DELAY_MIN_MS 50
+#define TEARDOWN_DELAY_MAX_MS 1000
 static void teardown_later(struct anchor *a)
 {
 	if (!a->teardown_pending)
@@ -125,6 +132,9 @@ static void teardown_later(struct anchor *a)
 	else if (a->teardown_delay < TEARDOWN_DELAY_MAX_MS / 2)
 		a->teardown_delay *= 2;
 	else
+		a->teardown_delay = TEARDOWN_DELAY_MAX_MS;
+	a->teardown_delay += (int)((a->set_id >> 8) % (uint64_t)(a->teardown_delay / 2 + 1));
+	if (a->teardown_delay > TEARDOWN_DELAY_MAX_MS)
 		a->teardown_delay = TEARDOWN_DELAY_MAX_MS;
 	a->teardown_pending = true;
 }
