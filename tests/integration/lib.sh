@@ -381,7 +381,7 @@ syslog_ensure() {
 	fi
 	# Another run bound the socket first (our receiver could not): join it.
 	rm -rf "$out" "$out.users"
-	wait_until 5 _pns_syslog_join || echo "$PNS_TEST: no syslog receiver on /dev/log" >&2
+	wait_until "$PNS_WAIT" _pns_syslog_join || echo "$PNS_TEST: no syslog receiver on /dev/log" >&2
 	return 0
 }
 

@@ -133,7 +133,7 @@ why_of() {
 # denial for another reason, a loose base say, cannot pass for this one).
 _refusal_logged() { syslog_since_mark | grep -qF "Refusing state directory $1: $2, must be"; }
 expect_refused() {
-	if wait_until 5 _refusal_logged "$2" "$(why_of "$3")"; then
+	if wait_until "$PNS_WAIT" _refusal_logged "$2" "$(why_of "$3")"; then
 		pass "$1: the log names $2 and what is wrong with it"
 	else
 		fail "$1: the log names $2 and what is wrong with it" \
@@ -365,7 +365,7 @@ if [ -n "$bg" ] && kill -0 "$bg" 2>/dev/null; then
 	defer_eval "kill $bg 2>/dev/null"
 	check_eq "close: the set lives on while a process is in it" 1 "$(set_socket_count "$ua")"
 	a1=$(nsenter -t "$bg" -m cat /tmp/alive 2>&1)
-	wait_until 5 sh -c "[ \"\$(nsenter -t $bg -m cat /tmp/alive 2>&1)\" != '$a1' ]"
+	wait_until "$PNS_WAIT" sh -c "[ \"\$(nsenter -t $bg -m cat /tmp/alive 2>&1)\" != '$a1' ]"
 	check_ne "close: the process still writes its /tmp after logout" "$a1" "$(nsenter -t "$bg" -m cat /tmp/alive 2>&1)"
 	check_eq "close: the session's file is still there" data "$(nsenter -t "$bg" -m cat /tmp/keep 2>&1)"
 	check_eq "close: the process is still in the set's mount namespace" "$set_mnt" "$(ns_of "$bg" mnt)"

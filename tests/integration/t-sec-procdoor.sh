@@ -43,7 +43,7 @@ setsid setpriv --reuid "$uid" --regid "$(id -g pamns-door)" --init-groups \
 	sh -c 'cd /tmp && exec sleep 600' </dev/null >/dev/null 2>&1 &
 outside=$!
 defer_eval "kill $outside 2>/dev/null"
-wait_until 5 sh -c "[ \"\$(readlink /proc/$outside/cwd)\" = /tmp ]"
+wait_until "$PNS_WAIT" sh -c "[ \"\$(readlink /proc/$outside/cwd)\" = /tmp ]"
 
 # The door is there to be closed: on the host, the user reaches the host's
 # /tmp through the outside process's /proc entries (so the checks below can
@@ -168,7 +168,7 @@ nested_denied() {
 		"$(printf '%s\n' "$out" | grep -c '^open_rc=PAM_SESSION_ERR')" "$out"
 	check_eq "$tag: no inner session ran" "" "$(kv inner_mnt "$out")" "$out"
 	check_eq "$tag: the outer session goes on in its set" "$(kv ns_mnt "$out")" "$(kv outer_mnt "$out")" "$out"
-	if wait_until 5 _logged "$2"; then
+	if wait_until "$PNS_WAIT" _logged "$2"; then
 		pass "$tag: the log says why"
 	else
 		fail "$tag: the log says why" "$(syslog_since_mark | tail -n 6)"
@@ -203,7 +203,7 @@ for err in ENOSYS EOPNOTSUPP; do
 	check_eq "no Landlock ($err): the login is denied" PAM_SESSION_ERR "$(kv open_rc "$out")" "$out"
 	check_eq "no Landlock ($err): the caller stays in its namespaces" "$(kv start_mnt "$out")" "$(kv ns_mnt "$out")" "$out"
 	check_eq "no Landlock ($err): no set was made" 0 "$(set_socket_count "$uid")"
-	wait_until 5 _logged "cannot create a Landlock domain"
+	wait_until "$PNS_WAIT" _logged "cannot create a Landlock domain"
 	check_contains "no Landlock ($err): the log says why" "$(syslog_since_mark)" \
 		"cannot create a Landlock domain"
 
@@ -215,7 +215,7 @@ for err in ENOSYS EOPNOTSUPP; do
 	check_eq "no Landlock ($err), landlock=optional: the login goes on" PAM_SUCCESS "$(kv open_rc "$out")" "$out"
 	check_eq "no Landlock ($err), landlock=optional: and the door is open, as documented" \
 		host-secret "$(kv via_root "$out")" "$out"
-	wait_until 5 _logged "stays open"
+	wait_until "$PNS_WAIT" _logged "stays open"
 	check_contains "no Landlock ($err), landlock=optional: the log says the door is open" \
 		"$(syslog_since_mark)" "stays open"
 	wait_set_gone "$uid"

@@ -27,11 +27,11 @@ rc=$?
 check_not_contains "broken policy: the command does not run" "$out" "$marker"
 check_ne "broken policy: ssh fails" 0 "$rc" "$out"
 check_eq "broken policy: no set created" 0 "$(set_socket_count "$alice_uid")"
-wait_until 5 grep -q 'pam_open_session' "$SSHD_LOG"
+wait_until "$PNS_WAIT" grep -q 'pam_open_session' "$SSHD_LOG"
 check_contains "broken policy: sshd logs the failed PAM session" "$(cat "$SSHD_LOG")" \
 	"PAM: pam_open_session(): Cannot make/remove an entry for the specified session"
 if [ -n "${PNS_SYSLOG_FILE:-}" ]; then
-	wait_until 5 sh -c "tail -n +$((PNS_SYSLOG_MARK + 1)) '$PNS_SYSLOG_FILE' | grep -q 'Policy problem'"
+	wait_until "$PNS_WAIT" sh -c "tail -n +$((PNS_SYSLOG_MARK + 1)) '$PNS_SYSLOG_FILE' | grep -q 'Policy problem'"
 	log=$(syslog_since_start | grep -F pam_ns)
 	check_contains "broken policy: syslog names the file and line" "$log" "$PNS_CONF:4"
 	check_contains "broken policy: syslog says the session is denied" "$log" "Denying session for user pamns-alice"

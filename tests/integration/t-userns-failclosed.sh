@@ -64,7 +64,7 @@ for ctl in optional required; do
 	check_ne "auth $ctl, setns(CLONE_NEWUSER) fails: no internal-sftp either" 0 "$?" "$out"
 	check_eq "auth $ctl, setns(CLONE_NEWUSER) fails: sftp wrote nothing on the host" absent \
 		"$([ -e /tmp/pamns-ufc-sftp ] && echo present || echo absent)"
-	if [ -n "${PNS_SYSLOG_FILE:-}" ] && wait_until 5 _logged "failed to enter the user namespace"; then
+	if [ -n "${PNS_SYSLOG_FILE:-}" ] && wait_until "$PNS_WAIT" _logged "failed to enter the user namespace"; then
 		check_contains "auth $ctl, setns(CLONE_NEWUSER) fails: the log says why" \
 			"$(syslog_since_mark)" "Ending the login of user pamns-ufc (uid $uid): failed to enter the user namespace"
 	else
