@@ -25,6 +25,7 @@
 #include "common/identity.h"
 #include "common/plan.h"
 #include "common/policy.h"
+#include "common/sdunit.h"
 #include "pam_ns/session.h"
 
 #define DATA_NAME "pam_ns_session"
@@ -328,7 +329,7 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	struct pns_plan plan;
 	struct args args;
 	const char *user = NULL;
-	char logname[80], nsbuf[32];
+	char logname[80], nsbuf[32], unit[PNS_UNIT_NAME_MAX] = "";
 	_cleanup_close_ int anchor_pidfd = -1, userns_fd = -1, landlock_fd = -1;
 	const void *seen = NULL;
 	struct fsize_guard guard;
@@ -428,6 +429,35 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 		return pam_code(r);
 	}
 
+	/* On a systemd host a new set's anchor leaves the login's scope for a
+	 * unit of its own, before any session is in the set. */
+	if (reply.created && pns_systemd_booted()) {
+		uint64_t t0 = pns_now_usec();
+		char why[256];
+
+		r = pns_systemd_move_anchor(anchor_pidfd, plan.uid, reply.set_id, reply.set_name,
+			pns_now_usec() + (uint64_t)args.timeout_sec * 1000000u, unit, why,
+			sizeof(why));
+		if (r < 0) {
+			char where[PNS_UNIT_NAME_MAX] = "?";
+			pid_t pid;
+
+			if (pns_pidfd_to_pid(anchor_pidfd, &pid) < 0 ||
+				pns_pid_unit(pid, where, sizeof(where)) < 0)
+				pns_strlcpy(where, "?", sizeof(where));
+			pam_syslog(pamh, LOG_WARNING,
+				"No systemd unit for set %s of user %s (uid %u): %s; falling "
+				"back: its anchor stays in %s, and the end of that unit ends "
+				"the set",
+				reply.set_name, logname, plan.uid, why, where);
+			unit[0] = 0;
+		} else if (args.debug)
+			pam_syslog(pamh, LOG_DEBUG,
+				"Set %s of user %s (uid %u): anchor moved to %s in %llu us",
+				reply.set_name, logname, plan.uid, unit,
+				(unsigned long long)(pns_now_usec() - t0));
+	}
+
 	r = pns_session_join(anchor_pidfd, plan.namespaces, &reply, landlock_fd);
 	if (r < 0) {
 		int saved = r;
@@ -469,10 +499,10 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	data->opener = getpid();
 	data->userns_fd = TAKE_FD(userns_fd);
 
-	pam_syslog(pamh, LOG_INFO, "User %s (uid %u) %s set %s (%s, mnt:[%llu])", logname, plan.uid,
-		reply.created ? "created" : "joined", reply.set_name,
+	pam_syslog(pamh, LOG_INFO, "User %s (uid %u) %s set %s (%s, mnt:[%llu]%s%s)", logname,
+		plan.uid, reply.created ? "created" : "joined", reply.set_name,
 		pns_ns_mask_to_string(plan.namespaces, nsbuf, sizeof(nsbuf)),
-		(unsigned long long)reply.ns_ino[PNS_NSI_MNT]);
+		(unsigned long long)reply.ns_ino[PNS_NSI_MNT], unit[0] ? ", unit " : "", unit);
 	return PAM_SUCCESS;
 }
 

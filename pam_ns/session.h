@@ -3,7 +3,9 @@
 
 /* The module's half of a session, kept free of PAM types so it stays small. */
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/macro.h"
 #include "common/plan.h"
@@ -61,3 +63,16 @@ int pns_session_enter_userns(int userns_fd, uint32_t uid, uint32_t gid) _warn_un
  * set_name when the session opened, with id set_id (if it has been
  * superseded since, under its superseded name). -ENOENT: no such set. */
 int pns_session_release(uint32_t uid, const char *set_name, uint64_t set_id, uint64_t session_id);
+
+/*
+ * systemd.c: the anchor on a host booted with systemd. pns_systemd_booted()
+ * is sd_booted(3). pns_systemd_move_anchor() moves the anchor that
+ * anchor_pidfd refers to into a new transient scope (pns_unit_name()) in
+ * pam_ns.slice and waits, until deadline, for the job to end; on success
+ * ret_unit (PNS_UNIT_NAME_MAX) names the scope, which the anchor is then
+ * read back to run in. On failure why says what went wrong; the anchor then
+ * runs where it was, or (after a timeout) possibly in the scope.
+ */
+bool pns_systemd_booted(void);
+int pns_systemd_move_anchor(int anchor_pidfd, uint32_t uid, uint64_t set_id, const char *set_name,
+	uint64_t deadline, char *ret_unit, char *why, size_t why_size) _warn_unused_result_;

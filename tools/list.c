@@ -13,11 +13,12 @@ enum {
 	COL_NAMESPACES,
 	COL_SINCE,
 	COL_ANCHOR,
+	COL_UNIT,
 	_COL_MAX
 };
 
 static const char *const col_names[_COL_MAX] = {
-	"USER", "UID", "SET", "SESSIONS", "PROCESSES", "NAMESPACES", "SINCE", "ANCHOR"};
+	"USER", "UID", "SET", "SESSIONS", "PROCESSES", "NAMESPACES", "SINCE", "ANCHOR", "UNIT"};
 
 static void since_string(uint64_t since, char *buf, size_t size)
 {
@@ -26,6 +27,13 @@ static void since_string(uint64_t since, char *buf, size_t size)
 
 	if (!localtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M", &tm) == 0)
 		snprintf(buf, size, "%llu", (unsigned long long)since);
+}
+
+/* The systemd unit the anchor runs in ("-": none, or unknown). */
+static void anchor_unit(pid_t pid, char *buf, size_t size)
+{
+	if (pid <= 0 || pns_pid_unit(pid, buf, size) < 0)
+		pns_strlcpy(buf, "-", size);
 }
 
 /* A table cell, or NULL when out of memory. */
@@ -69,7 +77,7 @@ static int list_text(const struct set_list *l)
 	for (size_t i = 0; i < l->n && n_live > 0; i++) {
 		const struct set_entry *e = &l->items[i];
 		const struct pns_status *s = &e->status;
-		char set[PNS_SET_NAME_MAX + 1], ns[64], since[64];
+		char set[PNS_SET_NAME_MAX + 1], ns[64], since[64], unit[PNS_UNIT_NAME_MAX];
 		char *name = NULL;
 
 		if (e->state != SET_LIVE)
@@ -86,6 +94,8 @@ static int list_text(const struct set_list *l)
 		cells[n][COL_NAMESPACES] = cell("%s", ns[0] ? ns : "-");
 		cells[n][COL_SINCE] = cell("%s", since);
 		cells[n][COL_ANCHOR] = cell("%d", (int)s->anchor_pid);
+		anchor_unit(s->anchor_pid, unit, sizeof(unit));
+		cells[n][COL_UNIT] = cell("%s", unit);
 		n++;
 		for (size_t c = 0; c < _COL_MAX; c++)
 			if (!cells[n - 1][c]) {
@@ -163,6 +173,7 @@ static void list_json(const struct set_list *l)
 		for (size_t i = 0; i < l->n; i++) {
 			const struct set_entry *e = &l->items[i];
 			const struct pns_status *s = &e->status;
+			char unit[PNS_UNIT_NAME_MAX];
 
 			if (e->state != order[k])
 				continue;
@@ -200,8 +211,11 @@ static void list_json(const struct set_list *l)
 			json_string(stdout, value_word(PNS_KEY_TMP, s->plan.tmp));
 			fputs(",\"var_tmp\":", stdout);
 			json_string(stdout, value_word(PNS_KEY_TMP, s->plan.var_tmp));
-			printf(",\"since\":%llu,\"anchor_pid\":%d}", (unsigned long long)s->since,
-				(int)s->anchor_pid);
+			printf(",\"since\":%llu,\"anchor_pid\":%d,\"unit\":",
+				(unsigned long long)s->since, (int)s->anchor_pid);
+			anchor_unit(s->anchor_pid, unit, sizeof(unit));
+			json_string_or_null(stdout, strcmp(unit, "-") != 0 ? unit : NULL);
+			fputc('}', stdout);
 		}
 		fputc(']', stdout);
 	}

@@ -38,6 +38,7 @@
 #include "common/parse.h"
 #include "common/plan.h"
 #include "common/policy.h"
+#include "common/sdunit.h"
 #include "tools/outcome.h"
 #ifndef PNS_CONFIG_FILE
 #error "PNS_CONFIG_FILE must be set by the build"

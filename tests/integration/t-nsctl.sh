@@ -34,7 +34,8 @@ nsctl() { timeout 60 "$PNS_NSCTL" "$@"; }
 # list_row USER: the text row of USER's set, fields squeezed to one space.
 list_row() { nsctl list 2>/dev/null | awk -v u="$1" '$1 == u' | tr -s ' '; }
 # row_field USER N: field N of that row (1 USER, 2 UID, 3 SET, 4 SESSIONS,
-# 5 PROCESSES, 6-8 NAMESPACES (three words here), 9-10 SINCE, 11 ANCHOR).
+# 5 PROCESSES, 6-8 NAMESPACES (three words here), 9-10 SINCE, 11 ANCHOR,
+# 12 UNIT).
 row_field() { list_row "$1" | cut -d' ' -f"$2"; }
 # json_get EXPR: evaluate EXPR over `list --json` (python, with d = the object
 # and s = the set of $uid); prints the result or "error: ...".
@@ -76,7 +77,7 @@ else
 	check_eq "list: exits 0" 0 "$rc" "$out"
 fi
 check_eq "list: header names the columns" \
-	"USER UID SET SESSIONS PROCESSES NAMESPACES SINCE ANCHOR" \
+	"USER UID SET SESSIONS PROCESSES NAMESPACES SINCE ANCHOR UNIT" \
 	"$(printf '%s\n' "$out" | head -n 1 | tr -s ' ')" "$out"
 row=$(printf '%s\n' "$out" | awk '$1 == "pamns-nsctl"' | tr -s ' ')
 check_eq "list: one row for the user" 1 "$(printf '%s\n' "$out" | awk '$1 == "pamns-nsctl"' | wc -l)" "$out"
@@ -90,6 +91,15 @@ check_eq "list: the anchor is the set's (its mount namespace is the session's)" 
 	"$set_mnt" "$(ns_of "$anchor" mnt)" "$row"
 check_eq "list: the anchor is a forked pam_ns-helper" \
 	"$(readlink -f "$PNS_HELPER")" "$(readlink "/proc/$anchor/exe" 2>/dev/null)" "$row"
+# UNIT: the last component of the anchor's cgroup v2 path that names a
+# systemd unit, "-" for none (a host whose PID 1 is not systemd).
+unit_of() {
+	sed -n 's/^0:://p' "/proc/$1/cgroup" | tr '/' '\n' |
+		grep -E '.\.(scope|service|slice)$' | tail -n 1 | grep . || echo -
+}
+anchor_unit=$(unit_of "$anchor")
+check_eq "list: UNIT is the anchor's unit (/proc/ANCHOR/cgroup)" "$anchor_unit" \
+	"$(echo "$row" | cut -d' ' -f12)" "$row $(cat "/proc/$anchor/cgroup")"
 # PROCESSES: everything in the set but the anchor (sshd's session child, the
 # shell, cat, and the sshd monitor that joined the set).
 _in_set() { procs_in_ns mnt "$set_mnt" | grep -vx "$anchor" | wc -l; }
@@ -127,6 +137,8 @@ check_eq "list --json: ipc inode is the anchor's" "$(ns_of "$anchor" ipc)" \
 	"$(json_get '"ipc:[%d]" % s["ns_inodes"]["ipc"]')" "$json"
 check_eq "list --json: no user namespace" None "$(json_get 's["ns_inodes"]["user"]')" "$json"
 check_eq "list --json: anchor_pid (as in the text)" "$anchor" "$(json_get 's["anchor_pid"]')" "$json"
+check_eq "list --json: unit (as in the text; null for -)" "$anchor_unit" \
+	"$(json_get 's["unit"] or "-"')" "$json"
 check_eq "list --json: socket" "$PNS_RUN_DIR/$uid/user.sock" "$(json_get 's["socket"]')" "$json"
 since=$(json_get 's["since"]')
 check_eq "list: SINCE is the JSON since in local time" \
