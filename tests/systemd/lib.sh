@@ -81,3 +81,34 @@ _pns_context() {
 	echo "--- the container's journal, last 25 lines"
 	ct journalctl -q -n 25 --no-pager -o short 2>&1
 }
+
+# anchor_in MNT: the anchors whose mount namespace is MNT ("mnt:[N]").
+anchor_in() {
+	local p
+	for p in $(probe anchors); do
+		[ "$(ct readlink "/proc/$p/ns/mnt" 2>/dev/null)" = "$1" ] && echo "$p"
+	done
+	return 0
+}
+
+# pns_units: the pam_ns units systemd has loaded, in any state.
+pns_units() { ct systemctl list-units --all --plain --no-legend 'pam_ns-*' | awk '{print $1}'; }
+
+# all_gone UID: nothing of pam_ns is left: no socket of UID, no anchor, no
+# pam_ns unit. For wait_until.
+all_gone() { [ -z "$(probe socks "$1")" ] && [ -z "$(probe anchors)" ] && [ -z "$(pns_units)" ]; }
+
+# check_all_gone NAME UID MOUNTS0: after wait_until all_gone, one check each.
+check_all_gone() {
+	wait_until "$PNS_WAIT" all_gone "$2"
+	check_eq "$1: no socket under /run/pam_ns/$2" "" "$(probe socks "$2")"
+	check_eq "$1: no anchor process" "" "$(probe anchors)"
+	check_eq "$1: no pam_ns unit" "" "$(pns_units)"
+	check_eq "$1: PID 1's mount table as before" "$3" "$(probe mounts)"
+}
+
+# session_gone ID: logind no longer knows session ID.
+session_gone() { [ "$(probe session-state "$1")" = gone ]; }
+
+# ANCHOR_UNIT_RE: the cgroup of an anchor with a unit of its own (UID filled in).
+anchor_cgroup_re() { echo "^/pam_ns\.slice/pam_ns-$1-[0-9a-f]{16}\.scope\$"; }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Two ssh sessions of one user in the booted systemd: they share one set;
-# after both log out the set is torn down. On the way it records (as notes,
-# not results) what issue 12 says goes wrong on systemd hosts today: the
-# anchor's cgroup, the first session left "closing" in logind, and a
-# `systemd-run --user` unit outside the set.
+# Two ssh sessions of one user in the booted systemd: they share one set,
+# whose anchor runs in a scope of its own (pam_ns-UID-SETID.scope in
+# pam_ns.slice), which systemctl and pam_nsctl list name; logging out of one
+# leaves no session "closing"; after both log out the set and its unit are
+# gone. It also records (as a note, not a result) where a `systemd-run
+# --user` unit runs.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/lib.sh"
 [ -n "${PNS_RIG_PID1:-}" ] || { echo "$PNS_TEST: run me through tests/systemd/run" >&2; exit 2; }
@@ -42,10 +43,25 @@ check_ne "sessions: one anchor holds the set" "" "$anchor"
 case $anchor in *" "*) fail "sessions: exactly one anchor" "anchors in the set: $anchor" ;; esac
 anchor=${anchor%% *}
 
-# ---- known-bad behaviours of issue 12: recorded, not judged
-note "issue 12: sessions A=$sid_a B=$sid_b; anchor pid $anchor (in the container)"
-note "issue 12: anchor cgroup: $(probe cgroup "$anchor")"
-note "issue 12: session A's shell cgroup: $(probe cgroup "${CT_HOLD_PID[a]}")"
+# ---- the anchor in a unit of its own (issue 12, items 2 and 3)
+note "sessions A=$sid_a B=$sid_b; anchor pid $anchor (in the container)"
+cg=$(probe cgroup "$anchor")
+if [[ $cg =~ $(anchor_cgroup_re "$uid") ]]; then
+	pass "sessions: the anchor runs in a scope of its own in pam_ns.slice ($cg)"
+else
+	fail "sessions: the anchor runs in a scope of its own in pam_ns.slice" "its cgroup: $cg
+session A's shell: $(probe cgroup "${CT_HOLD_PID[a]}")"
+fi
+unit=${cg##*/}
+check_eq "sessions: systemd has the unit active" active "$(ct systemctl show -p ActiveState --value "$unit")"
+check_contains "sessions: systemctl status shows the anchor in the unit" \
+	"$(ct systemctl status --no-pager "$unit" 2>&1)" "$anchor"
+check_eq "sessions: the unit's description names set and uid" "pam_ns set user.sock of uid $uid" \
+	"$(ct systemctl show -p Description --value "$unit")"
+check_eq "sessions: pam_nsctl list names the unit" "$unit" \
+	"$(ct pam_nsctl list | awk -v u="$u" '$1 == u {print $NF}')"
+check_contains "sessions: the journal's line says which unit the set got" \
+	"$(ct journalctl -q -o cat --no-pager -t sshd | grep "created set" | tail -n 3)" "unit $unit"
 
 # A systemd-run --user unit started from the isolated session B: which /tmp
 # does it see, and where does what it writes to /tmp land?
@@ -63,17 +79,14 @@ else
 	note "issue 12: systemd-run --user did not run: $run_out $(ct cat "$home/rig-unit.out" 2>&1)"
 fi
 
-# Log out of session A while B stays: does logind let A go?
+# Log out of session A while B stays: logind lets A go (nothing of pam_ns
+# is left in its scope).
 ct_release a
-a_gone() { [ "$(probe session-state "$sid_a")" = gone ]; }
-wait_until 5 a_gone
+wait_until "$PNS_WAIT" session_gone "$sid_a"
 state_a=$(probe session-state "$sid_a")
-note "issue 12: session A ($sid_a) 5 s after its logout, B still open: $state_a"
-if [ "$state_a" != gone ]; then
-	scope=/sys/fs/cgroup/user.slice/user-$uid.slice/session-$sid_a.scope
-	left=$(ct sh -c 'for p in $(cat "$1/cgroup.procs" 2>/dev/null); do echo "$p $(tr "\0" " " </proc/$p/cmdline)"; done' sh "$scope")
-	note "issue 12: left in session-$sid_a.scope: ${left:-nothing}"
-fi
+scope=/sys/fs/cgroup/user.slice/user-$uid.slice/session-$sid_a.scope
+check_eq "sessions: session A is gone after its logout, B still open (not closing)" gone "$state_a" \
+	"left in session-$sid_a.scope: $(ct sh -c 'for p in $(cat "$1/cgroup.procs" 2>/dev/null); do echo "$p $(tr "\0" " " </proc/$p/cmdline)"; done' sh "$scope")"
 
 # Session B still works in the set, then logs out: the set goes.
 check_eq "sessions: session B's set lives on after A's logout" "$mnt_a" \
@@ -84,4 +97,4 @@ wait_until "$PNS_WAIT" gone
 check_eq "sessions: after all logouts no socket under /run/pam_ns/$uid" "" "$(probe socks "$uid")"
 check_eq "sessions: after all logouts the anchor has exited" "" "$(probe anchors | grep -x "$anchor")"
 check_eq "sessions: after all logouts PID 1's mount table as before" "$mounts0" "$(probe mounts)"
-note "issue 12: session A ($sid_a) after all logouts: $(probe session-state "$sid_a")"
+check_eq "sessions: after all logouts no pam_ns unit" "" "$(pns_units)"
