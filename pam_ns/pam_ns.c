@@ -51,7 +51,46 @@ struct session_data {
 	char set_name[PNS_SET_NAME_MAX + 1];
 	pid_t opener;  /* the process that ran open_session */
 	int userns_fd; /* the set's user namespace, for sshd's child; else -1 */
+	/* Stack order: on a systemd host, pam_systemd had not registered the
+	 * session (no XDG_SESSION_ID) when pam_ns joined it to the set. */
+	bool before_logind;
+	bool child_setcred; /* sshd: setcred comes in the session's child */
+	bool order_checked;
 };
+
+/*
+ * pam_ns belongs after pam_systemd in the session stack (pam_ns(8), STACK
+ * ORDER). pam_systemd registers the session with logind and sets
+ * XDG_SESSION_ID in the PAM environment; if that appears only after pam_ns
+ * ran, pam_systemd came later. Checked when PAM calls pam_ns again after
+ * the whole session stack has run (setcred, close_session), so that a
+ * stack without pam_systemd (cron, systemd-user, a host without systemd)
+ * or a login that logind does not register (su inside a session) is
+ * never warned about.
+ */
+static const char *printable(const char *s, char buf[static 80]);
+
+static void check_stack_order(pam_handle_t *pamh, struct session_data *d)
+{
+	const char *service = NULL;
+	char logname[80], svc[80];
+	const char *user = NULL;
+
+	if (d->order_checked || !d->before_logind)
+		return;
+	d->order_checked = true;
+	if (!pam_getenv(pamh, "XDG_SESSION_ID"))
+		return;
+	(void)pam_get_item(pamh, PAM_SERVICE, (const void **)&service);
+	(void)pam_get_item(pamh, PAM_USER, (const void **)&user);
+	pam_syslog(pamh, LOG_WARNING,
+		"Wrong stack order in /etc/pam.d/%s: pam_systemd registered the session of "
+		"user %s (uid %u) with logind after pam_ns had put it into set %s; put the "
+		"pam_ns session line after pam_systemd (after @include common-session), so "
+		"that logind's scope and the session's other modules act on the host, not "
+		"inside the set (pam_ns(8), STACK ORDER)",
+		printable(service, svc), printable(user, logname), d->uid, d->set_name);
+}
 
 /* User names come from the network (sshd) or the invoker (su): never let one
  * forge a log line. */
@@ -498,6 +537,8 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	pns_strlcpy(data->set_name, reply.set_name, sizeof(data->set_name));
 	data->opener = getpid();
 	data->userns_fd = TAKE_FD(userns_fd);
+	data->before_logind = pns_systemd_booted() && !pam_getenv(pamh, "XDG_SESSION_ID");
+	data->child_setcred = can_enter_userns;
 
 	pam_syslog(pamh, LOG_INFO, "User %s (uid %u) %s set %s (%s, mnt:[%llu]%s%s)", logname,
 		plan.uid, reply.created ? "created" : "joined", reply.set_name,
@@ -509,12 +550,22 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	const void *p = NULL;
-	const struct session_data *data;
+	struct session_data *data;
 	int r;
 
 	if (pam_get_data(pamh, DATA_NAME, &p) != PAM_SUCCESS || !p)
 		return PAM_IGNORE;
-	data = p;
+	data = (struct session_data *)p;
+	/* sshd's session child has checked (its setcred). */
+	if (!data->child_setcred)
+		check_stack_order(pamh, data);
+	/* systemd's (sd-pam) closes the user manager's session after giving
+	 * up root: the anchor's socket is out of its reach, and the anchor
+	 * sees the user manager, which opened the session, exit instead. */
+	if (geteuid() != 0) {
+		(void)pam_set_data(pamh, DATA_NAME, NULL, NULL);
+		return PAM_SUCCESS;
+	}
 	r = pns_session_release(data->uid, data->set_name, data->set_id, data->session_id);
 	if (r < 0 && r != -ENOENT) {
 		/* The anchor also sees the caller exit; logout goes on. */
@@ -558,6 +609,10 @@ PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const cha
 	}
 
 	data = (struct session_data *)p;
+	/* After open_session: the whole session stack has run. In sshd,
+	 * this is the session's child (the monitor checks nothing). */
+	if (!data->child_setcred || getpid() != data->opener)
+		check_stack_order(pamh, data);
 	if (data->userns_fd < 0 || getpid() == data->opener)
 		return PAM_IGNORE;
 
