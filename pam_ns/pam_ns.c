@@ -59,8 +59,8 @@ struct session_data {
 };
 
 /*
- * pam_ns belongs after pam_systemd in the session stack (pam_ns(8), STACK
- * ORDER). pam_systemd registers the session with logind and sets
+ * pam_ns belongs after pam_systemd in the session stack (pam_ns(8), SYSTEMD
+ * HOSTS). pam_systemd registers the session with logind and sets
  * XDG_SESSION_ID in the PAM environment; if that appears only after pam_ns
  * ran, pam_systemd came later. Checked when PAM calls pam_ns again after
  * the whole session stack has run (setcred, close_session), so that a
@@ -88,7 +88,7 @@ static void check_stack_order(pam_handle_t *pamh, struct session_data *d)
 		"user %s (uid %u) with logind after pam_ns had put it into set %s; put the "
 		"pam_ns session line after pam_systemd (after @include common-session), so "
 		"that logind's scope and the session's other modules act on the host, not "
-		"inside the set (pam_ns(8), STACK ORDER)",
+		"inside the set (pam_ns(8), SYSTEMD HOSTS)",
 		printable(service, svc), printable(user, logname), d->uid, d->set_name);
 }
 
