@@ -110,5 +110,6 @@ check_all_gone() {
 # session_gone ID: logind no longer knows session ID.
 session_gone() { [ "$(probe session-state "$1")" = gone ]; }
 
-# ANCHOR_UNIT_RE: the cgroup of an anchor with a unit of its own (UID filled in).
+# anchor_cgroup_re UID: a regular expression for the cgroup of an anchor of
+# UID in a unit of its own.
 anchor_cgroup_re() { echo "^/pam_ns\.slice/pam_ns-$1-[0-9a-f]{16}\.scope\$"; }
