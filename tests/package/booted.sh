@@ -38,10 +38,9 @@ keep_uid=$(ct id -u "$keep")
 pam_files() { ct sh -c 'cd /etc/pam.d && md5sum ./*; cd /usr/lib/pam.d 2>/dev/null && md5sum ./*' | sort; }
 # pam_ns_in_pam [DIR...]: the PAM files (and DIRs) that name pam_ns.
 pam_ns_in_pam() { ct sh -c 'grep -rl pam_ns /etc/pam.d /usr/lib/pam.d "$@" 2>/dev/null' sh "$@"; }
-# login_view: what a login's command prints about its /tmp.
-# One line: it is a crontab entry as well.
-# findmnt lists every mount on /tmp, the container's own tmpfs first: the
-# last is the one in effect.
+# login_view: what a login's command prints about its /tmp, on one line (it
+# is a crontab entry as well). findmnt lists every mount on /tmp, the
+# container's own tmpfs first: the last is the one in effect.
 login_view='echo fs=$(findmnt -n -o FSTYPE,SOURCE /tmp | tail -n 1); if test -e /tmp/rig-host-marker; then echo host=seen; else echo host=none; fi; echo "$1" >/tmp/rig-wrote-$(id -un)-$1 && echo wrote=$1'
 # ssh_view USER TAG / su_view USER TAG: log USER in and run login_view.
 ssh_view() { ct_ssh "$1" "bash -c '$login_view' bash $2" 2>&1; }
