@@ -4,16 +4,15 @@
 #
 #   in-chroot.sh install DEB        install; no PAM file changes; layout
 #   in-chroot.sh enable             pam-auth-update --enable: lines, order
-#   in-chroot.sh login-upgrade DEB  an isolated and an exempt su -l login; a
-#                                   live set through an upgrade to DEB
-#   in-chroot.sh remove             apt-get remove: nothing of pam_ns in PAM
-#   in-chroot.sh purge              apt-get purge keeps only users' files
-#   in-chroot.sh purge-live DEB     purge while a set is alive keeps all state
+#   in-chroot.sh reset              purge the package and what the tests
+#                                   left (no checks)
 #   in-chroot.sh readme DEB SCRIPT  the README's install section, word for
 #                                   word (SCRIPT: its commands, from
 #                                   "apt-get install ../libpam-ns_*.deb" on)
 #
 # Prints one "PASS name" or "FAIL name: why" line per check.
+# Logins (ssh, su -l, cron), upgrade, remove and purge are tested on a
+# booted systemd host instead: tests/package/booted.sh.
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
@@ -57,20 +56,6 @@ no_pam_ns_in_pam() {
 	[ -z "$hits" ] || { echo "pam_ns still in: $hits"; return 1; }
 }
 
-isolated_tmp() { # USER: the user's login sees the chroot's / but not its /tmp
-	su -l "$1" -c 'test -e /pkg-root-marker && test ! -e /tmp/pkg-host-marker' </dev/null
-}
-
-set_alive() { [ -n "$(ls -A /run/pam_ns 2>/dev/null)" ]; }
-
-add_users() {
-	id pamns-pkg-iso >/dev/null 2>&1 || useradd -m -s /bin/sh pamns-pkg-iso
-	id pamns-pkg-free >/dev/null 2>&1 || useradd -m -s /bin/sh pamns-pkg-free
-	mkdir -p /etc/security/pam_ns.conf.d
-	printf '[user:pamns-pkg-iso]\nisolate = yes\n' >/etc/security/pam_ns.conf.d/50-pkgtest.conf
-	touch /tmp/pkg-host-marker /pkg-root-marker
-}
-
 case $1 in
 install)
 	pam_sums >/root/pam.before
@@ -112,61 +97,9 @@ enable)
 	check "pam-auth-update --disable mkhomedir keeps pam_ns" sh -c \
 		"pam-auth-update --disable mkhomedir && $(declare -f modules last_is); last_is common-session pam_ns.so && ! grep -q mkhomedir /etc/pam.d/common-session"
 	;;
-login-upgrade)
-	add_users
-	check "pam_nsctl check with a drop-in isolating pamns-pkg-iso" pam_nsctl check
-	check "su -l: the isolated user has a private /tmp" isolated_tmp pamns-pkg-iso
-	check "su -l: the exempt user sees the host's /tmp" su -l pamns-pkg-free -c 'test -e /pkg-root-marker && test -e /tmp/pkg-host-marker'
-	# A live set: a process of the user keeps it after the login ends.
-	su -l pamns-pkg-iso -c 'touch /tmp/pkg-set-marker; sleep 3600 </dev/null >/dev/null 2>&1 & echo $! >"$HOME/live.pid"' </dev/null
-	pid=$(cat /home/pamns-pkg-iso/live.pid 2>/dev/null)
-	check "a set is alive before the upgrade" sh -c "[ -n '$pid' ] && pam_nsctl list | grep -q pamns-pkg-iso"
-	old=$(dpkg-query -W -f='${Version}' libpam-ns)
-	check "upgrade with apt-get install ./$(basename "$2")" apt-get install -y -q --no-install-recommends "$2"
-	check "upgrade: the version changed" test "$(dpkg-query -W -f='${Version}' libpam-ns)" != "$old"
-	check "upgrade keeps pam_ns enabled, once, last" sh -c \
-		"$(declare -f modules last_is); last_is common-session pam_ns.so && last_is common-auth pam_ns.so && last_is common-session-noninteractive pam_ns.so"
-	check "upgrade: the live session's process still runs in its set" \
-		sh -c "kill -0 $pid && test -e /proc/$pid/root/tmp/pkg-set-marker && ! test -e /proc/$pid/root/tmp/pkg-host-marker"
-	check "upgrade: the next login joins the live set" su -l pamns-pkg-iso -c 'test -e /pkg-root-marker && test -e /tmp/pkg-set-marker'
-	check "upgrade: the exempt user's next login works" su -l pamns-pkg-free -c 'test -e /tmp/pkg-host-marker'
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null
-	pam_nsctl stop pamns-pkg-iso --force >/dev/null 2>&1
-	# The anchor tears down when nothing is left in the set.
-	for _ in $(seq 100); do set_alive || break; sleep 0.1; done
-	check "the set is gone after pam_nsctl stop" sh -c '! pam_nsctl list | grep -q pamns-pkg-iso'
-	;;
-remove)
-	check "apt-get remove libpam-ns" apt-get remove -y -q libpam-ns
-	check "remove: nothing of pam_ns in any PAM file or in /var/lib/pam" no_pam_ns_in_pam /var/lib/pam
-	check "remove: PAM files as before the install" sh -c 'diff /root/pam.before /dev/stdin' < <(pam_sums)
-	id pamns-pkg-iso >/dev/null 2>&1 || useradd -m -s /bin/sh pamns-pkg-iso
-	check "remove: su -l works" su -l pamns-pkg-iso -c true
-	check "remove: the module is gone" test ! -e "/usr/lib/$ma/security/pam_ns.so"
-	check "remove: the profile is gone" test ! -e /usr/share/pam-configs/pam_ns
-	check "remove keeps the policy (a conffile)" test -e /etc/security/pam_ns.conf
-	;;
-purge)
-	# What tmp = dir and var_tmp = dir leave: one user's file, one empty dir.
-	mkdir -p -m 0700 /var/lib/pam_ns/tmp /var/lib/pam_ns/var-tmp
-	mkdir -p -m 1777 /var/lib/pam_ns/tmp/4242 /var/lib/pam_ns/var-tmp/4243 /var/lib/pam_ns/tmp/4244
-	echo data >/var/lib/pam_ns/tmp/4242/notes.txt
-	check "apt-get purge libpam-ns" apt-get purge -y -q libpam-ns
-	check "purge: the package is gone" sh -c '! dpkg-query -W -f="\${Status}" libpam-ns 2>/dev/null | grep -q installed'
-	check "purge: the policy is gone" test ! -e /etc/security/pam_ns.conf
-	check "purge keeps a user's files" grep -qx data /var/lib/pam_ns/tmp/4242/notes.txt
-	check "purge removes empty per-user directories" sh -c 'test ! -e /var/lib/pam_ns/tmp/4244 && test ! -e /var/lib/pam_ns/var-tmp'
-	check "purge: nothing of pam_ns in any PAM file or in /var/lib/pam" no_pam_ns_in_pam /var/lib/pam
+reset)
+	apt-get purge -y -q libpam-ns >/dev/null 2>&1
 	rm -rf /var/lib/pam_ns /etc/security/pam_ns.conf.d
-	;;
-purge-live)
-	check "reinstall ./$(basename "$2")" apt-get install -y -q --no-install-recommends "$2"
-	mkdir -p -m 0700 /var/lib/pam_ns/tmp /run/pam_ns/4242
-	mkdir -p -m 1777 /var/lib/pam_ns/tmp/4242
-	check "apt-get purge while a set is alive" apt-get purge -y -q libpam-ns
-	check "purge keeps /var/lib/pam_ns while a set is alive" test -d /var/lib/pam_ns/tmp/4242
-	check "purge leaves a live set's /run/pam_ns" test -d /run/pam_ns/4242
-	rm -rf /var/lib/pam_ns /run/pam_ns
 	;;
 readme)
 	# As a new user would: in a clone (here an empty directory) with the
@@ -186,7 +119,7 @@ readme)
 	rm -rf /var/lib/pam_ns /etc/security/pam_ns.conf.d /root/readme
 	;;
 *)
-	echo "usage: $0 install|enable|login-upgrade|remove|purge|purge-live|readme [DEB [SCRIPT]]" >&2
+	echo "usage: $0 install|enable|reset|readme [DEB [SCRIPT]]" >&2
 	exit 2
 	;;
 esac
