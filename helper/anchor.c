@@ -381,7 +381,9 @@ static bool plan_fits_set(const struct pns_plan *login, const struct pns_plan *s
 		login->tmp_size.value != set->tmp_size.value ||
 		login->tmp_size.percent != set->tmp_size.percent ||
 		login->tmp_inodes != set->tmp_inodes || login->shm_private != set->shm_private ||
-		strcmp(login->hostname, set->hostname) != 0)
+		login->shm_size.value != set->shm_size.value ||
+		login->shm_size.percent != set->shm_size.percent ||
+		login->shm_inodes != set->shm_inodes || strcmp(login->hostname, set->hostname) != 0)
 		return false;
 	if (!userns)
 		return (login->namespaces & ~PNS_NS_USER) == (set->namespaces & ~PNS_NS_USER);
@@ -446,6 +448,14 @@ static void describe_difference(
 	if (set->shm_private != login->shm_private)
 		ADD("shm %s -> %s", set->shm_private ? "private" : "shared",
 			login->shm_private ? "private" : "shared");
+	if (set->shm_size.value != login->shm_size.value ||
+		set->shm_size.percent != login->shm_size.percent)
+		ADD("shm_size %llu%s -> %llu%s", (unsigned long long)set->shm_size.value,
+			set->shm_size.percent ? "%" : "", (unsigned long long)login->shm_size.value,
+			login->shm_size.percent ? "%" : "");
+	if (set->shm_inodes != login->shm_inodes)
+		ADD("shm_inodes %llu -> %llu", (unsigned long long)set->shm_inodes,
+			(unsigned long long)login->shm_inodes);
 	if (strcmp(set->hostname, login->hostname) != 0)
 		ADD("hostname '%s' -> '%s'", set->hostname, login->hostname);
 	if (set->gid != login->gid)
