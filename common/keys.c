@@ -202,9 +202,10 @@ static const char *format_ns(
 static const char *format_size(
 	const struct pns_key_info *k, const struct pns_settings *s, char *buf, size_t size)
 {
-	uint64_t n = s->tmp_size.value;
+	const struct pns_size *v = CFIELD(s, k, struct pns_size);
+	uint64_t n = v->value;
 
-	if (s->tmp_size.percent)
+	if (v->percent)
 		snprintf(buf, size, "%" PRIu64 "%%", n);
 	else if (n != 0 && n % (UINT64_C(1) << 30) == 0)
 		snprintf(buf, size, "%" PRIu64 "G", n >> 30);
@@ -220,9 +221,11 @@ static const char *format_size(
 static const char *format_inodes(
 	const struct pns_key_info *k, const struct pns_settings *s, char *buf, size_t size)
 {
-	if (s->tmp_inodes == 0)
+	uint64_t n = *CFIELD(s, k, uint64_t);
+
+	if (n == 0)
 		return "kernel default";
-	snprintf(buf, size, "%" PRIu64, s->tmp_inodes);
+	snprintf(buf, size, "%" PRIu64, n);
 	return buf;
 }
 
@@ -286,6 +289,15 @@ const struct pns_key_info pns_keys[_PNS_KEY_MAX] = {
 		.expected = "tmpfs, dir or none", .builtin = {.u = PNS_TMP_NONE}},
 	[PNS_KEY_SHM] = {NAME("shm"), AT(shm), WORDS(shm_words), .format = format_shm,
 		.expected = "private or shared", .builtin = {.u = PNS_SHM_AUTO}},
+	/* Its own size, smaller than /tmp's: with one size for both a set held
+	 * twice tmp_size (docs/SECURITY.md, problem 16). */
+	[PNS_KEY_SHM_SIZE] = {NAME("shm_size"), AT(shm_size), .parse = parse_size,
+		.store = store_size, .format = format_size,
+		.expected = "N, NK, NM or NG bytes, or N% of RAM from 1% to 100%; not 0",
+		.builtin = {.size = {.value = 10, .percent = true}}},
+	[PNS_KEY_SHM_INODES] = {NAME("shm_inodes"), AT(shm_inodes), .parse = parse_inodes,
+		.store = store_u64, .format = format_inodes,
+		.expected = "a positive decimal number", .builtin = {.u = 0}},
 	[PNS_KEY_HOSTNAME] = {NAME("hostname"), AT(hostname), .parse = parse_hostname,
 		.store = store_hostname, .format = format_hostname},
 	[PNS_KEY_SHARE] = {NAME("share"), AT(share), WORDS(share_words), .format = format_word,

@@ -34,6 +34,8 @@ int pns_plan_build(const struct pns_settings *s, const struct pns_identity *id,
 		p.tmp = PNS_TMP_NONE;
 	p.tmp_size = s->tmp_size;
 	p.tmp_inodes = s->tmp_inodes;
+	p.shm_size = s->shm_size;
+	p.shm_inodes = s->shm_inodes;
 	p.userns_map = s->userns_map;
 	p.userns_fallback = s->userns_fallback;
 
@@ -161,6 +163,12 @@ int pns_plan_validate(const struct pns_plan *p, const char **ret_why)
 	return validate(p, true, ret_why);
 }
 
+/* tmpfs reads size=0 as no limit; a percentage is of RAM. */
+static bool size_is_valid(const struct pns_size *s)
+{
+	return s->value > 0 && (!s->percent || s->value <= 100);
+}
+
 static int validate(const struct pns_plan *p, bool need_subids, const char **ret_why)
 {
 	bool mount_ns = p->namespaces & PNS_NS_MOUNT;
@@ -188,8 +196,12 @@ static int validate(const struct pns_plan *p, bool need_subids, const char **ret
 		*ret_why = "shm = private needs mount and ipc in namespaces";
 		return -EINVAL;
 	}
-	if (p->tmp_size.value == 0 || (p->tmp_size.percent && p->tmp_size.value > 100)) {
+	if (!size_is_valid(&p->tmp_size)) {
 		*ret_why = "tmp_size must be above 0 (tmpfs reads 0 as no limit) and at most 100%";
+		return -EINVAL;
+	}
+	if (!size_is_valid(&p->shm_size)) {
+		*ret_why = "shm_size must be above 0 (tmpfs reads 0 as no limit) and at most 100%";
 		return -EINVAL;
 	}
 	if (p->hostname[0] &&
@@ -226,16 +238,16 @@ static int validate(const struct pns_plan *p, bool need_subids, const char **ret
 	return 0;
 }
 
-static void tmpfs_data(const struct pns_plan *p, char *buf, size_t size)
+static void tmpfs_data(const struct pns_size *sz, uint64_t inodes, char *buf, size_t size)
 {
 	int n;
 
-	if (p->tmp_size.percent)
-		n = snprintf(buf, size, "mode=1777,size=%" PRIu64 "%%", p->tmp_size.value);
+	if (sz->percent)
+		n = snprintf(buf, size, "mode=1777,size=%" PRIu64 "%%", sz->value);
 	else
-		n = snprintf(buf, size, "mode=1777,size=%" PRIu64, p->tmp_size.value);
-	if (p->tmp_inodes > 0 && n > 0 && (size_t)n < size)
-		snprintf(buf + n, size - (size_t)n, ",nr_inodes=%" PRIu64, p->tmp_inodes);
+		n = snprintf(buf, size, "mode=1777,size=%" PRIu64, sz->value);
+	if (inodes > 0 && n > 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, ",nr_inodes=%" PRIu64, inodes);
 }
 
 static void add_tmp(const struct pns_plan *p, enum pns_tmp mode, const char *target,
@@ -251,7 +263,7 @@ static void add_tmp(const struct pns_plan *p, enum pns_tmp mode, const char *tar
 	s->flags = MS_NOSUID | MS_NODEV;
 	if (mode == PNS_TMP_TMPFS) {
 		s->kind = PNS_STEP_TMPFS;
-		tmpfs_data(p, s->data, sizeof(s->data));
+		tmpfs_data(&p->tmp_size, p->tmp_inodes, s->data, sizeof(s->data));
 	} else {
 		s->kind = PNS_STEP_BIND_DIR;
 		s->state_subdir = subdir;
@@ -280,7 +292,7 @@ size_t pns_plan_mount_steps(const struct pns_plan *p, struct pns_mount_step step
 		steps[n].kind = PNS_STEP_TMPFS;
 		steps[n].target = "/dev/shm";
 		steps[n].flags = MS_NOSUID | MS_NODEV;
-		tmpfs_data(p, steps[n].data, sizeof(steps[n].data));
+		tmpfs_data(&p->shm_size, p->shm_inodes, steps[n].data, sizeof(steps[n].data));
 		n++;
 
 		/* mqueue shows the IPC namespace of whoever mounts it: the set's. */

@@ -26,9 +26,11 @@ struct pns_plan {
 	enum pns_share share;
 	enum pns_tmp tmp;
 	enum pns_tmp var_tmp;
-	struct pns_size tmp_size;	     /* applies to every tmpfs of the set */
+	struct pns_size tmp_size;	     /* the tmpfs of /tmp and /var/tmp */
 	uint64_t tmp_inodes;		     /* 0: kernel default */
 	bool shm_private;		     /* own /dev/shm tmpfs and /dev/mqueue */
+	struct pns_size shm_size;	     /* the private /dev/shm */
+	uint64_t shm_inodes;		     /* 0: kernel default */
 	char hostname[PNS_HOSTNAME_MAX + 1]; /* expanded and valid; "": unchanged */
 	enum pns_userns_map userns_map;
 	enum pns_userns_fallback userns_fallback;
@@ -71,7 +73,8 @@ int pns_plan_uid_map(const struct pns_plan *p, char *buf, size_t size) _warn_unu
 int pns_plan_gid_map(const struct pns_plan *p, char *buf, size_t size) _warn_unused_result_;
 
 /* Check a plan received over the wire: every enum in range, hostname valid,
- * sizes sane. 0 or -EINVAL with *ret_why. */
+ * sizes sane (tmp_size and shm_size above 0, a percentage at most 100).
+ * 0 or -EINVAL with *ret_why. */
 int pns_plan_validate(const struct pns_plan *p, const char **ret_why) _warn_unused_result_;
 
 /* The mount steps of a plan, in order, as data. */

@@ -27,6 +27,8 @@ enum pns_key {
 	PNS_KEY_TMP_INODES,
 	PNS_KEY_VAR_TMP,
 	PNS_KEY_SHM,
+	PNS_KEY_SHM_SIZE,
+	PNS_KEY_SHM_INODES,
 	PNS_KEY_HOSTNAME,
 	PNS_KEY_SHARE,
 	PNS_KEY_USERNS_MAP,
@@ -69,6 +71,8 @@ struct pns_settings {
 	uint64_t tmp_inodes; /* 0: kernel default */
 	enum pns_tmp var_tmp;
 	enum pns_shm shm;
+	struct pns_size shm_size; /* the private /dev/shm's, apart from tmp_size */
+	uint64_t shm_inodes;	  /* 0: kernel default */
 	char hostname[PNS_HOSTNAME_TEMPLATE_MAX + 1]; /* "": leave the host name as it is */
 	enum pns_share share;
 	enum pns_userns_map userns_map;

@@ -138,6 +138,9 @@ static void put_plan(struct writer *w, const struct pns_plan *p)
 	put_u32(w, p->tmp_size.percent);
 	put_u64(w, p->tmp_inodes);
 	put_u32(w, p->shm_private);
+	put_u64(w, p->shm_size.value);
+	put_u32(w, p->shm_size.percent);
+	put_u64(w, p->shm_inodes);
 	put_str(w, p->hostname, sizeof(p->hostname));
 	put_u32(w, p->userns_map);
 	put_u32(w, p->userns_fallback);
@@ -164,6 +167,9 @@ static void get_plan(struct reader *r, struct pns_plan *p)
 	p->tmp_size.percent = get_bool(r);
 	p->tmp_inodes = get_u64(r);
 	p->shm_private = get_bool(r);
+	p->shm_size.value = get_u64(r);
+	p->shm_size.percent = get_bool(r);
+	p->shm_inodes = get_u64(r);
 	get_str(r, p->hostname, sizeof(p->hostname));
 	p->userns_map = get_enum(r, _PNS_USERNS_MAP_MAX);
 	p->userns_fallback = get_enum(r, _PNS_USERNS_FALLBACK_MAX);

@@ -15,8 +15,9 @@
 #include "common/macro.h"
 #include "common/plan.h"
 
-/* 2: every set has a random id, in REPLY, RELEASE and STATUS_REPLY. */
-#define PNS_PROTO_VERSION 2u
+/* 2: every set has a random id, in REPLY, RELEASE and STATUS_REPLY.
+ * 3: the plan carries shm_size and shm_inodes. */
+#define PNS_PROTO_VERSION 3u
 #define PNS_MSG_MAX 1024
 #define PNS_SET_NAME_MAX 40 /* "user.sock", "superseded-0123456789abcdef.sock" */
 #define PNS_MESSAGE_MAX 200

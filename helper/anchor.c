@@ -383,6 +383,11 @@ static bool plan_fits_set(const struct pns_plan *login, const struct pns_plan *s
 		login->tmp_inodes != set->tmp_inodes || login->shm_private != set->shm_private ||
 		strcmp(login->hostname, set->hostname) != 0)
 		return false;
+	/* shm_size and shm_inodes size a private /dev/shm; without one they make nothing. */
+	if (set->shm_private && (login->shm_size.value != set->shm_size.value ||
+					login->shm_size.percent != set->shm_size.percent ||
+					login->shm_inodes != set->shm_inodes))
+		return false;
 	if (!userns)
 		return (login->namespaces & ~PNS_NS_USER) == (set->namespaces & ~PNS_NS_USER);
 	return login->namespaces == set->namespaces && login->userns_map == set->userns_map &&
@@ -446,6 +451,15 @@ static void describe_difference(
 	if (set->shm_private != login->shm_private)
 		ADD("shm %s -> %s", set->shm_private ? "private" : "shared",
 			login->shm_private ? "private" : "shared");
+	if (set->shm_private && login->shm_private &&
+		(set->shm_size.value != login->shm_size.value ||
+			set->shm_size.percent != login->shm_size.percent))
+		ADD("shm_size %llu%s -> %llu%s", (unsigned long long)set->shm_size.value,
+			set->shm_size.percent ? "%" : "", (unsigned long long)login->shm_size.value,
+			login->shm_size.percent ? "%" : "");
+	if (set->shm_private && login->shm_private && set->shm_inodes != login->shm_inodes)
+		ADD("shm_inodes %llu -> %llu", (unsigned long long)set->shm_inodes,
+			(unsigned long long)login->shm_inodes);
 	if (strcmp(set->hostname, login->hostname) != 0)
 		ADD("hostname '%s' -> '%s'", set->hostname, login->hostname);
 	if (set->gid != login->gid)

@@ -143,6 +143,8 @@ static void check_settings(const struct pns_settings *s, const struct pns_identi
 		die("namespaces out of range", NULL);
 	if (s->tmp_size.value == 0 || (s->tmp_size.percent && s->tmp_size.value > 100))
 		die("tmp_size out of range", NULL);
+	if (s->shm_size.value == 0 || (s->shm_size.percent && s->shm_size.value > 100))
+		die("shm_size out of range", NULL);
 	if (strnlen(s->hostname, sizeof(s->hostname)) > PNS_HOSTNAME_TEMPLATE_MAX)
 		die("hostname template not terminated", NULL);
 	/* A template that passed the loader never has a bad escape. */

@@ -4,9 +4,14 @@
 # - share = session: a user holding 64 sets gets the 65th login denied
 #   (with a log line); its share = user set still opens; all 64 go away
 #   when their sessions end.
-# - tmp_size = 1M: writing more into /tmp (and the private /dev/shm)
-#   fails with ENOSPC inside, nothing reaches the host; tmp_inodes = 100:
-#   the 101st file cannot be created.
+# - tmp_size = 1M: writing more into /tmp fails with ENOSPC inside,
+#   nothing reaches the host; tmp_inodes = 100: the 101st file cannot be
+#   created.
+# - /dev/shm has sizes of its own (issue 11, finding 7): with only tmp_size
+#   and tmp_inodes set, the private /dev/shm is 10% of RAM with the kernel's
+#   inode count, not tmp_size's 1M; shm_size = 1M and shm_inodes = 100
+#   bound it (ENOSPC) while /tmp takes its own tmp_size = 8M; pam_nsctl
+#   explain shows both and where they come from.
 # - NSS: a group lookup that fails (nss_wrapper with a module answering
 #   UNAVAIL or TRYAGAIN) means a denied login, never PAM_IGNORE, even under a
 #   policy that only isolates a group; a slow one is reported (the NSS time
@@ -28,10 +33,20 @@ tmp        = tmpfs
 tmp_size   = 1M
 tmp_inodes = 100
 EOF
+policy "$PNS_T/shm.conf" <<EOF
+[default]
+isolate    = yes
+namespaces = mount ipc uts
+tmp        = tmpfs
+tmp_size   = 8M
+shm_size   = 1M
+shm_inodes = 100
+EOF
 probe=$(sec_probe)
 sec_stack session "config=$PNS_CONF helper=$PNS_HELPER debug"
 sec_stack user "config=$PNS_T/user.conf helper=$PNS_HELPER debug"
 sec_stack small "config=$PNS_T/small.conf helper=$PNS_HELPER debug"
+sec_stack shm "config=$PNS_T/shm.conf helper=$PNS_HELPER debug"
 
 # --- 64 session sets per user ------------------------------------------------
 fifo=$PNS_T/cap.fifo
@@ -78,8 +93,13 @@ fi
 
 # --- tmpfs size and inode limits -----------------------------------------------
 host_free=$(df --output=avail /tmp | tail -n 1)
+# What a tmpfs mounted with size=10% shows: the kernel takes 10% of
+# totalram_pages in bytes, rounds up to pages, and shows it in KiB.
+page=$(getconf PAGESIZE)
+shm_default_k=$((($(getconf _PHYS_PAGES) * page * 10 / 100 + page - 1) / page * page / 1024))
 out=$(pam_drive --service small --as-user pamns-sec-bd -- sh -c "
 	echo opts=\$(findmnt -no OPTIONS /tmp)
+	echo shmopts=\$(findmnt -no OPTIONS /dev/shm)
 	dd if=/dev/zero of=/tmp/fill bs=64k count=64 2>&1 | grep -o 'No space left on device' | head -n 1 | sed 's/^/dd=/'
 	echo size=\$(stat -c %s /tmp/fill)
 	rm -f /tmp/fill
@@ -97,7 +117,12 @@ if [ -n "$size" ] && [ "$size" -le 1048576 ]; then
 else
 	fail "tmp_size = 1M: no more than 1M was written" "size: $size"
 fi
-check_eq "tmp_size = 1M: the private /dev/shm is bounded the same way" "No space left on device" "$(kv shm "$out")" "$out"
+shmopts=$(kv shmopts "$out")
+check_contains "only tmp_size = 1M set: /dev/shm is a tmpfs of its own size, 10% of RAM (${shm_default_k}k)" \
+	"$shmopts," "size=${shm_default_k}k,"
+check_not_contains "only tmp_size = 1M set: /dev/shm is not sized by tmp_size" "$shmopts," "size=1024k,"
+check_not_contains "only tmp_inodes = 100 set: /dev/shm is not limited by tmp_inodes" "$shmopts," "nr_inodes=100,"
+check_eq "only tmp_size = 1M set: 4M fit into /dev/shm" "4194304" "$(kv shmsize "$out")" "$out"
 fill=$(kv fill "$out")
 at=$(printf '%s\n' "$out" | sed -n 's/^fill=.* at=//p')
 check_eq "tmp_inodes = 100: creating 200 files stops with ENOSPC" "ENOSPC" "${fill%% *}" "$out"
@@ -109,6 +134,57 @@ fi
 check_eq "the host's /tmp never got the fill" no "$([ -e /tmp/fill ] && echo yes || echo no)"
 note "host /tmp free space: $host_free KiB before, $(df --output=avail /tmp | tail -n 1) KiB after"
 wait_set_gone "$uid"
+
+# --- shm_size and shm_inodes bound the private /dev/shm ---------------------------
+out=$(pam_drive --service shm --as-user pamns-sec-bd -- sh -c "
+	echo opts=\$(findmnt -no OPTIONS /tmp)
+	echo shmopts=\$(findmnt -no OPTIONS /dev/shm)
+	dd if=/dev/zero of=/tmp/fill bs=64k count=64 2>&1 | grep -o 'No space left on device' | head -n 1 | sed 's/^/dd=/'
+	echo size=\$(stat -c %s /tmp/fill)
+	rm -f /tmp/fill
+	dd if=/dev/zero of=/dev/shm/fill bs=64k count=64 2>&1 | grep -o 'No space left on device' | head -n 1 | sed 's/^/shm=/'
+	echo shmsize=\$(stat -c %s /dev/shm/fill)
+	rm -f /dev/shm/fill
+	'$probe' fill /dev/shm 200" 2>&1)
+check_eq "shm_size = 1M: the session opens" PAM_SUCCESS "$(kv open_rc "$out")" "$out"
+shmopts=$(kv shmopts "$out")
+check_contains "shm_size = 1M: /dev/shm is mounted with size=1024k" "$shmopts," "size=1024k,"
+check_contains "shm_inodes = 100: /dev/shm is mounted with nr_inodes=100" "$shmopts," "nr_inodes=100,"
+check_contains "shm_size = 1M: /tmp keeps tmp_size = 8M" "$(kv opts "$out")," "size=8192k,"
+check_not_contains "shm_inodes = 100: /tmp keeps the kernel's inode count" "$(kv opts "$out")," "nr_inodes=100,"
+check_eq "tmp_size = 8M: 4M fit into /tmp" "4194304" "$(kv size "$out")" "$out"
+check_eq "shm_size = 1M: writing 4M into /dev/shm stops with ENOSPC" "No space left on device" "$(kv shm "$out")" "$out"
+size=$(kv shmsize "$out")
+if [ -n "$size" ] && [ "$size" -le 1048576 ]; then
+	pass "shm_size = 1M: no more than 1M was written ($size bytes)"
+else
+	fail "shm_size = 1M: no more than 1M was written" "size: $size"
+fi
+fill=$(kv fill "$out")
+at=$(printf '%s\n' "$out" | sed -n 's/^fill=.* at=//p')
+check_eq "shm_inodes = 100: creating 200 files in /dev/shm stops with ENOSPC" "ENOSPC" "${fill%% *}" "$out"
+if [ -n "$at" ] && [ "$at" -le 100 ]; then
+	pass "shm_inodes = 100: at most 100 inodes ($at files made)"
+else
+	fail "shm_inodes = 100: at most 100 inodes" "files made: $at"
+fi
+check_eq "the host's /dev/shm never got the fill" no \
+	"$([ -e /dev/shm/fill ] || [ -e /dev/shm/f.0 ] && echo yes || echo no)"
+wait_set_gone "$uid"
+
+# pam_nsctl explain: the value of each key, where it comes from, and the mount.
+ex=$("$PNS_NSCTL" explain pamns-sec-bd --config "$PNS_T/small.conf" 2>&1)
+check_eq "explain, only tmp_size set: shm_size is 10%, built in" "10% built-in" \
+	"$(printf '%s\n' "$ex" | awk '$1 == "shm_size" { print $2, $3 }')" "$ex"
+check_eq "explain, only tmp_size set: /dev/shm is mounted with size=10%" "nosuid,nodev,mode=1777,size=10%" \
+	"$(printf '%s\n' "$ex" | awk '$1 == "/dev/shm" { print $3 }')" "$ex"
+ex=$("$PNS_NSCTL" explain pamns-sec-bd --config "$PNS_T/shm.conf" 2>&1)
+check_eq "explain, shm_size = 1M: its value and line" "1M $PNS_T/shm.conf:6" \
+	"$(printf '%s\n' "$ex" | awk '$1 == "shm_size" { print $2, $3 }')" "$ex"
+check_eq "explain, shm_inodes = 100: its value and line" "100 $PNS_T/shm.conf:7" \
+	"$(printf '%s\n' "$ex" | awk '$1 == "shm_inodes" { print $2, $3 }')" "$ex"
+check_eq "explain, shm_size = 1M: the /dev/shm mount" "nosuid,nodev,mode=1777,size=1048576,nr_inodes=100" \
+	"$(printf '%s\n' "$ex" | awk '$1 == "/dev/shm" { print $3 }')" "$ex"
 
 # --- NSS failures ------------------------------------------------------------------
 nss_lib=

@@ -12,6 +12,9 @@
 # opened (EPERM/EACCES), another user's set cannot be entered, and the
 # private /tmp cannot be unmounted, not even from a nested user namespace
 # (the mounts are locked).
+# A known limit (SECURITY.md): /proc/net/unix belongs to the network
+# namespace, so a session lists the path of a socket bound in another
+# user's private /tmp, though it cannot reach it by that path.
 . "$(dirname "$0")/lib.sh"
 pns_setup
 require_built
@@ -167,6 +170,30 @@ if sec_hold b --service user --as-user pamns-sec-jb -- sh -c 'echo pid=$$; echo 
 	sec_release b
 else
 	fail "hold a session of the other user" "$(cat "${SEC_HOLD_OUT[b]}")"
+fi
+
+# --- /proc/net/unix: names of another set's sockets (a known limit) ---------
+# B binds a socket in its private /tmp. A's session lists its path in
+# /proc/net/unix (one per network namespace, and sets have none of their
+# own), but the path leads nowhere in A's /tmp.
+unix_path=/tmp/pamns-sec-join-unix.$$
+if sec_hold bsock --service user --as-user pamns-sec-jb -- python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(sys.argv[1]); s.listen(1)
+print("ready", flush=True)
+sys.stdin.read()
+' "$unix_path"; then
+	out=$(pam_drive --service user --as-user pamns-sec-ja -- sh -c "
+		echo listed=\$(awk -v p='$unix_path' '\$8 == p' /proc/net/unix | wc -l)
+		echo reach=\$('$probe' connect '$unix_path')" 2>&1)
+	check_eq "the host's /tmp has no such socket" no "$([ -e "$unix_path" ] && echo yes || echo no)"
+	check_eq "/proc/net/unix in a set lists the path of a socket in another user's private /tmp (known limit)" \
+		1 "$(kv listed "$out")" "$out"
+	check_eq "... which does not reach it" connect=ENOENT "$(kv reach "$out")" "$out"
+	sec_release bsock
+else
+	fail "hold a session of the other user with a socket in /tmp" "$(cat "${SEC_HOLD_OUT[bsock]}")"
 fi
 
 # --- what another account left outside: IPC is the set's own (row 18) ------

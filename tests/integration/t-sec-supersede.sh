@@ -11,6 +11,9 @@
 #   superseded-<id> in pam_nsctl list, and no login joins it;
 # - a session opened before the change still releases its old set;
 # - the old set is torn down once its last process ends.
+# - shm_size is part of what a set is made of (issue 11, finding 7): after
+#   shm_size = 2M is added, a login gets a new set whose /dev/shm has 2M,
+#   and the log names the change.
 . "$(dirname "$0")/lib.sh"
 pns_setup
 require_built
@@ -26,13 +29,14 @@ print(eval(sys.argv[2]))' "$1" "$2" 2>&1
 
 user_add pamns-sec-sup
 uid=$(id -u pamns-sec-sup)
-write_policy() { # TMP
+write_policy() { # TMP [LINE]
 	policy <<EOF
 [default]
 isolate    = yes
 namespaces = mount ipc uts
 tmp        = $1
 tmp_size   = 8M
+${2:-}
 EOF
 }
 write_policy none
@@ -145,4 +149,44 @@ if wait_set_gone "$uid"; then
 	pass "all sets of the user torn down"
 else
 	fail "all sets of the user torn down" "$(ls -l "$PNS_RUN_DIR/$uid" 2>&1)"
+fi
+
+# --- shm_size changes under a live set ------------------------------------------
+fifo3=$PNS_T/shm.fifo
+mkfifo -m 0600 "$fifo3"
+exec {sfd}<>"$fifo3"
+(
+	exec {sfd}>&-
+	exec timeout 300 "$PNS_DRIVE" --confdir "$PNS_T/pam.d" --service svc pamns-sec-sup -- \
+		sh -c 'echo mnt=$(readlink /proc/self/ns/mnt); echo shm=$(findmnt -no OPTIONS /dev/shm); echo ready; exec cat >/dev/null'
+) <"$fifo3" >"$PNS_T/shm.out" 2>&1 &
+shm_held=$!
+defer_eval "kill $shm_held 2>/dev/null"
+if wait_until 30 grep -qx ready "$PNS_T/shm.out"; then
+	shm_old_mnt=$(kv mnt "$(cat "$PNS_T/shm.out")")
+	check_not_contains "shm_size built in: /dev/shm is not 2M" "$(kv shm "$(cat "$PNS_T/shm.out")")," "size=2048k,"
+	shm_old_id=$(sets_json "$uid" 's[0]["set_id"] if len(s) == 1 else s')
+	write_policy tmpfs "shm_size   = 2M"
+	mark=0
+	[ -n "${PNS_SYSLOG_FILE:-}" ] && [ -r "$PNS_SYSLOG_FILE" ] && mark=$(wc -l <"$PNS_SYSLOG_FILE")
+	out=$(pam_drive --service svc pamns-sec-sup -- sh -c 'echo shm=$(findmnt -no OPTIONS /dev/shm)' 2>&1 {sfd}>&-)
+	check_ne "shm_size = 2M added: the next login gets a new set" "$shm_old_mnt" "$(kv ns_mnt "$out")" "$out"
+	check_contains "... whose /dev/shm has 2M" "$(kv shm "$out")," "size=2048k,"
+	if [ -n "${PNS_SYSLOG_FILE:-}" ] && [ -r "$PNS_SYSLOG_FILE" ]; then
+		log=$(tail -n +"$((mark + 1))" "$PNS_SYSLOG_FILE")
+		check_contains "syslog: the change names shm_size" "$log" \
+			"Set user.sock of uid $uid was made under another plan than a new login's (shm_size 10% -> 2097152): superseded, now superseded-$shm_old_id.sock"
+	else
+		skip "syslog: the change names shm_size" "no syslog file to read"
+	fi
+else
+	fail "a held login under the built-in shm_size opens" "$(cat "$PNS_T/shm.out")"
+fi
+exec {sfd}>&-
+wait_until 30 sh -c "! kill -0 $shm_held 2>/dev/null"
+wait "$shm_held" 2>/dev/null
+if wait_set_gone "$uid"; then
+	pass "all sets of the user torn down (shm_size)"
+else
+	fail "all sets of the user torn down (shm_size)" "$(ls -l "$PNS_RUN_DIR/$uid" 2>&1)"
 fi

@@ -51,6 +51,9 @@ static void test_defaults(void **state)
 	assert_string_equal(steps[1].data, "mode=1777,size=25%");
 	assert_int_equal(steps[1].flags, MS_NOSUID | MS_NODEV);
 	assert_string_equal(steps[2].target, "/dev/shm");
+	/* /dev/shm has a size of its own, not tmp_size's (issue 11, finding 7). */
+	assert_string_equal(steps[2].data, "mode=1777,size=10%");
+	assert_int_equal(steps[2].flags, MS_NOSUID | MS_NODEV);
 	assert_int_equal(steps[3].kind, PNS_STEP_MQUEUE);
 	assert_true(steps[3].optional);
 }
@@ -76,6 +79,60 @@ static void test_sizes_and_dirs(void **state)
 	assert_int_equal(steps[2].kind, PNS_STEP_BIND_DIR);
 	assert_string_equal(steps[2].target, "/var/tmp");
 	assert_string_equal(steps[2].state_subdir, "var-tmp");
+}
+
+/* tmp_size and tmp_inodes size /tmp and /var/tmp; shm_size and shm_inodes
+ * the private /dev/shm. Neither leaks into the other. */
+static void test_shm_size(void **state)
+{
+	struct pns_settings s;
+	struct pns_plan p;
+	struct pns_mount_step steps[PNS_MAX_STEPS];
+	const char *why = NULL;
+	size_t n;
+
+	isolated(&s);
+	s.tmp_size = (struct pns_size){.value = 1u << 20};
+	s.tmp_inodes = 100;
+	s.var_tmp = PNS_TMP_TMPFS;
+	assert_int_equal(pns_plan_build(&s, &alice, "host", &p, &why), 0);
+	n = pns_plan_mount_steps(&p, steps);
+	assert_int_equal(n, 5);
+	assert_string_equal(steps[1].target, "/tmp");
+	assert_string_equal(steps[1].data, "mode=1777,size=1048576,nr_inodes=100");
+	assert_string_equal(steps[2].target, "/var/tmp");
+	assert_string_equal(steps[2].data, "mode=1777,size=1048576,nr_inodes=100");
+	assert_string_equal(steps[3].target, "/dev/shm");
+	assert_string_equal(steps[3].data, "mode=1777,size=10%");
+
+	s.shm_size = (struct pns_size){.value = 2u << 20};
+	s.shm_inodes = 50;
+	assert_int_equal(pns_plan_build(&s, &alice, "host", &p, &why), 0);
+	assert_true(p.shm_size.value == 2u << 20 && !p.shm_size.percent);
+	assert_int_equal(p.shm_inodes, 50);
+	n = pns_plan_mount_steps(&p, steps);
+	assert_int_equal(n, 5);
+	assert_string_equal(steps[1].data, "mode=1777,size=1048576,nr_inodes=100");
+	assert_string_equal(steps[3].data, "mode=1777,size=2097152,nr_inodes=50");
+
+	s.shm_size = (struct pns_size){.value = 100, .percent = true};
+	assert_int_equal(pns_plan_build(&s, &alice, "host", &p, &why), 0);
+	n = pns_plan_mount_steps(&p, steps);
+	assert_string_equal(steps[3].data, "mode=1777,size=100%,nr_inodes=50");
+
+	/* shm = shared: no /dev/shm step, whatever shm_size says. */
+	s.shm = PNS_SHM_SHARED;
+	assert_int_equal(pns_plan_build(&s, &alice, "host", &p, &why), 0);
+	n = pns_plan_mount_steps(&p, steps);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < n; i++)
+		assert_string_not_equal(steps[i].target, "/dev/shm");
+
+	/* A settings struct the table did not fill (size 0: tmpfs's "no limit") is refused. */
+	s.shm = PNS_SHM_AUTO;
+	s.shm_size = (struct pns_size){0};
+	assert_int_equal(pns_plan_build(&s, &alice, "host", &p, &why), -EINVAL);
+	assert_non_null(strstr(why, "shm_size"));
 }
 
 static void test_no_mount_ns_means_no_steps(void **state)
@@ -174,6 +231,19 @@ static void test_validate(void **state)
 	q.tmp_size = (struct pns_size){.value = 101, .percent = true};
 	assert_int_equal(pns_plan_validate(&q, &why), -EINVAL);
 	q = p;
+	q.shm_size.value = 0;
+	assert_int_equal(pns_plan_validate(&q, &why), -EINVAL);
+	assert_non_null(strstr(why, "shm_size"));
+	q = p;
+	q.shm_size = (struct pns_size){.value = 101, .percent = true};
+	assert_int_equal(pns_plan_validate(&q, &why), -EINVAL);
+	q = p;
+	q.shm_size = (struct pns_size){.value = 100, .percent = true};
+	assert_int_equal(pns_plan_validate(&q, &why), 0);
+	q = p;
+	q.shm_size = (struct pns_size){.value = 101}; /* 101 bytes: valid */
+	assert_int_equal(pns_plan_validate(&q, &why), 0);
+	q = p;
 	q.uid = UINT32_MAX;
 	assert_int_equal(pns_plan_validate(&q, &why), -EINVAL);
 	q = p;
@@ -249,6 +319,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_sizes_and_dirs),
+		cmocka_unit_test(test_shm_size),
 		cmocka_unit_test(test_no_mount_ns_means_no_steps),
 		cmocka_unit_test(test_hostname),
 		cmocka_unit_test(test_inconsistent),

@@ -430,6 +430,18 @@ static const struct bad_row bad_rows[] = {
 	{"tmp_inodes overflow", "[default]\ntmp_inodes = 18446744073709551616\n", 0, 2,
 		"tmp_inodes: out-of-range"},
 	{"shm auto", "[default]\nshm = auto\n", 0, 2, "shm: invalid value 'auto'"},
+	{"shm_size 0", "[default]\nshm_size = 0\n", 0, 2, "shm_size: out-of-range value '0'"},
+	{"shm_size 0%", "[default]\nshm_size = 0%\n", 0, 2, "shm_size: out-of-range value '0%'"},
+	{"shm_size 101%", "[default]\nshm_size = 101%\n", 0, 2,
+		"shm_size: out-of-range value '101%'"},
+	{"shm_size overflow", "[default]\nshm_size = 17179869184G\n", 0, 2,
+		"shm_size: out-of-range"},
+	{"shm_size lower", "[default]\nshm_size = 4m\n", 0, 2, "shm_size: invalid value '4m'"},
+	{"shm_size abc", "[default]\nshm_size = abc\n", 0, 2,
+		"shm_size: invalid value 'abc' (expected N, NK, NM or NG bytes, or N% of RAM "
+		"from 1% to 100%; not 0)"},
+	{"shm_inodes 0", "[default]\nshm_inodes = 0\n", 0, 2, "shm_inodes: out-of-range value '0'"},
+	{"shm_inodes 1K", "[default]\nshm_inodes = 1K\n", 0, 2, "shm_inodes: invalid value '1K'"},
 	{"hostname escape", "[default]\nhostname = %x-box\n", 0, 2, "unknown escape '%x'"},
 	{"hostname lone percent", "[default]\nhostname = box%\n", 0, 2, "'%' at the end"},
 	{"hostname underscore", "[default]\nhostname = a_b\n", 0, 2,
@@ -591,6 +603,10 @@ static const struct good_row good_rows[] = {
 	{"var_tmp = tmpfs\n", PNS_KEY_VAR_TMP, "tmpfs"},
 	{"shm = shared\n", PNS_KEY_SHM, "shared"},
 	{"shm = private\n", PNS_KEY_SHM, "private"},
+	{"shm_size = 64M\n", PNS_KEY_SHM_SIZE, "64M"},
+	{"shm_size = 1048576\n", PNS_KEY_SHM_SIZE, "1M"},
+	{"shm_size = 5%\n", PNS_KEY_SHM_SIZE, "5%"},
+	{"shm_inodes = 4096\n", PNS_KEY_SHM_INODES, "4096"},
 	{"hostname = %u-box.%h\n", PNS_KEY_HOSTNAME, "%u-box.%h"},
 	{"hostname = \"%U%%\"\n", PNS_KEY_HOSTNAME, "%U%%"},
 	{"share = session\n", PNS_KEY_SHARE, "session"},
@@ -627,6 +643,39 @@ static void test_good_rows(void **state)
 			fail_msg("row %zu: %s not from the file", i, pns_key_name(row->key));
 		pns_policy_free(p);
 	}
+}
+
+/* tmp_size no longer sizes /dev/shm: setting only tmp_size leaves shm_size
+ * at its own built-in (issue 11, finding 7), and each resolves apart. */
+static void test_shm_size_apart(void **state)
+{
+	struct fixture *f = *state;
+	struct pns_settings s;
+	struct pns_policy *p;
+
+	write_text(f->main, "[default]\n"
+			    "tmp_size = 1M\n"
+			    "tmp_inodes = 100\n"
+			    "[user:nobody-special]\n"
+			    "shm_size = 2M\n"
+			    "shm_inodes = 50\n");
+	p = expect_loaded(f->main, false, "tmp_size and shm_size");
+	assert_int_equal(pns_policy_resolve(p, &nobody_special, &s), 0);
+	assert_value(&s, PNS_KEY_TMP_SIZE, "1M");
+	assert_value(&s, PNS_KEY_TMP_INODES, "100");
+	assert_value(&s, PNS_KEY_SHM_SIZE, "2M");
+	assert_origin(&s, PNS_KEY_SHM_SIZE, f->main, 5);
+	assert_value(&s, PNS_KEY_SHM_INODES, "50");
+	pns_policy_free(p);
+
+	write_text(f->main, "[default]\ntmp_size = 1M\ntmp_inodes = 100\n");
+	p = expect_loaded(f->main, false, "tmp_size alone");
+	assert_int_equal(pns_policy_resolve(p, &nobody_special, &s), 0);
+	assert_value(&s, PNS_KEY_TMP_SIZE, "1M");
+	assert_value(&s, PNS_KEY_SHM_SIZE, "10%");
+	assert_origin(&s, PNS_KEY_SHM_SIZE, NULL, 0);
+	assert_value(&s, PNS_KEY_SHM_INODES, "kernel default");
+	pns_policy_free(p);
 }
 
 /* ---- precedence --------------------------------------------------------- */
@@ -1962,6 +2011,8 @@ static void test_builtin_and_format(void **state)
 		[PNS_KEY_TMP_INODES] = "kernel default",
 		[PNS_KEY_VAR_TMP] = "none",
 		[PNS_KEY_SHM] = "private",
+		[PNS_KEY_SHM_SIZE] = "10%",
+		[PNS_KEY_SHM_INODES] = "kernel default",
 		[PNS_KEY_HOSTNAME] = "(unchanged)",
 		[PNS_KEY_SHARE] = "user",
 		[PNS_KEY_USERNS_MAP] = "self",
@@ -1975,6 +2026,8 @@ static void test_builtin_and_format(void **state)
 		"tmp_inodes",
 		"var_tmp",
 		"shm",
+		"shm_size",
+		"shm_inodes",
 		"hostname",
 		"share",
 		"userns_map",
@@ -2016,6 +2069,15 @@ static void test_builtin_and_format(void **state)
 	s.tmp_size = (struct pns_size){100, true};
 	assert_value(&s, PNS_KEY_TMP_SIZE, "100%");
 	s.tmp_inodes = 12345;
+	assert_value(&s, PNS_KEY_TMP_INODES, "12345");
+	/* Each size key shows its own field. */
+	assert_value(&s, PNS_KEY_SHM_SIZE, "10%");
+	assert_value(&s, PNS_KEY_SHM_INODES, "kernel default");
+	s.shm_size = (struct pns_size){UINT64_C(64) << 20, false};
+	s.shm_inodes = 678;
+	assert_value(&s, PNS_KEY_SHM_SIZE, "64M");
+	assert_value(&s, PNS_KEY_SHM_INODES, "678");
+	assert_value(&s, PNS_KEY_TMP_SIZE, "100%");
 	assert_value(&s, PNS_KEY_TMP_INODES, "12345");
 	strcpy(s.hostname, "%u.example");
 	assert_value(&s, PNS_KEY_HOSTNAME, "%u.example");
@@ -2068,6 +2130,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_line_length, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_problems, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_good_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shm_size_apart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_edges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_file, setup, teardown),

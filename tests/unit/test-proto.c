@@ -19,6 +19,8 @@ static struct pns_plan sample_plan(void)
 	p.tmp = PNS_TMP_TMPFS;
 	p.tmp_size = (struct pns_size){.value = 25, .percent = true};
 	p.shm_private = true;
+	p.shm_size = (struct pns_size){.value = 7, .percent = true};
+	p.shm_inodes = 4096;
 	strcpy(p.hostname, "alice-box");
 	p.n_gids = 2;
 	p.gids[0] = 100;
@@ -125,6 +127,7 @@ static void test_bad_fields(void **state)
 	} corrupt[] = {
 		{0, 'X'},	/* magic */
 		{4, 1},		/* version (1: before set ids) */
+		{4, 2},		/* version (2: before shm_size) */
 		{8, 0},		/* type 0 */
 		{8, 99},	/* unknown type */
 		{12, 3},	/* body length */
@@ -133,7 +136,7 @@ static void test_bad_fields(void **state)
 
 	in.open = sample_plan();
 	assert_int_equal(roundtrip(&in, &out, good, &len), 0);
-	for (size_t i = 0; i < 5; i++) {
+	for (size_t i = 0; i < 6; i++) {
 		memcpy(buf, good, len);
 		buf[corrupt[i].offset] = corrupt[i].value;
 		assert_int_equal(pns_msg_decode(buf, len, &out), -EBADMSG);
@@ -157,6 +160,46 @@ static void test_bad_fields(void **state)
 	assert_int_equal(pns_msg_decode(buf, len, &out), -EBADMSG);
 }
 
+/* shm_size and shm_inodes follow shm_private (plan offset 44): a value, its
+ * percent flag, the inodes. The decoder checks the size's bounds. */
+static void test_shm_size_field(void **state)
+{
+	struct pns_msg in = {.type = PNS_MSG_OPEN}, out;
+	uint8_t good[PNS_MSG_MAX], buf[PNS_MSG_MAX];
+	const size_t value = 16 + 48, percent = 16 + 56, inodes = 16 + 60;
+	size_t len;
+
+	in.open = sample_plan();
+	assert_int_equal(roundtrip(&in, &out, good, &len), 0);
+	assert_true(out.open.shm_size.value == 7 && out.open.shm_size.percent);
+	assert_int_equal(out.open.shm_inodes, 4096);
+	/* The fields are where this test looks for them. */
+	assert_int_equal(good[value], 7);
+	assert_int_equal(good[percent], 1);
+	assert_int_equal(good[inodes + 1], 0x10);
+
+	memcpy(buf, good, len);
+	buf[value] = 100; /* 100%: the largest percentage */
+	assert_int_equal(pns_msg_decode(buf, len, &out), 0);
+	assert_int_equal(out.open.shm_size.value, 100);
+	buf[value] = 101; /* 101% */
+	assert_int_equal(pns_msg_decode(buf, len, &out), -EBADMSG);
+	buf[value] = 0; /* 0%: tmpfs would read size=0 as no limit */
+	assert_int_equal(pns_msg_decode(buf, len, &out), -EBADMSG);
+	buf[percent] = 0; /* 0 bytes */
+	assert_int_equal(pns_msg_decode(buf, len, &out), -EBADMSG);
+	buf[value] = 101; /* 101 bytes: in range */
+	assert_int_equal(pns_msg_decode(buf, len, &out), 0);
+	assert_false(out.open.shm_size.percent);
+	memcpy(buf, good, len);
+	buf[percent] = 2; /* percent flag neither 0 nor 1 */
+	assert_int_equal(pns_msg_decode(buf, len, &out), -EBADMSG);
+	memcpy(buf, good, len);
+	memset(buf + inodes, 0xff, 8); /* any inode count goes, as tmp_inodes */
+	assert_int_equal(pns_msg_decode(buf, len, &out), 0);
+	assert_true(out.open.shm_inodes == UINT64_MAX);
+}
+
 static void test_group_list(void **state)
 {
 	struct pns_msg in = {.type = PNS_MSG_OPEN}, out;
@@ -167,7 +210,7 @@ static void test_group_list(void **state)
 	in.open = sample_plan();
 	assert_int_equal(roundtrip(&in, &out, good, &len), 0);
 	/* n_gids is followed by the gid array: 100, 27, then zero padding. */
-	/* (After the 16-byte header: version 2 is 2, 0, 0, 0 too.) */
+	/* (After the 16-byte header: the version, 3, is before it.) */
 	off = (size_t)((uint8_t *)memmem(good + 16, len - 16, n_gids_le, 4) - good);
 	assert_int_equal(good[off + 4], 100);
 
@@ -272,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_reply_and_status_roundtrip),
 		cmocka_unit_test(test_error_reply_needs_no_set),
 		cmocka_unit_test(test_bad_fields),
+		cmocka_unit_test(test_shm_size_field),
 		cmocka_unit_test(test_group_list),
 		cmocka_unit_test(test_hostname_field),
 		cmocka_unit_test(test_set_names),
