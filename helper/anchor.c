@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -763,6 +764,18 @@ static int init_inodes(struct anchor *a)
 	return 0;
 }
 
+/* Before it serves: the error reply (the kept error, else strerror), then
+ * exit. The helper removes what the anchor made. */
+static _noreturn_ void anchor_fail(int sync_fd, int error)
+{
+	struct pns_msg m = {.type = PNS_MSG_REPLY};
+
+	m.reply.error = error;
+	pns_strlcpy(m.reply.message, helper_error_message(error), sizeof(m.reply.message));
+	(void)pns_send_msg(sync_fd, &m, NULL, 0);
+	_exit(1);
+}
+
 /* Before the loop: the set's first session is the caller's that made it. */
 static void first_session(struct anchor *a, int caller_pidfd, int sync_fd)
 {
@@ -783,8 +796,10 @@ static void first_session(struct anchor *a, int caller_pidfd, int sync_fd)
 	a->joined = true;
 }
 
-void anchor_run(int run_fd, int dir_fd, const char *name, uint64_t set_id, int listen_fd,
-	int userns_fd, const struct pns_plan *plan, int caller_pidfd, int sync_fd)
+/* Serve the set until it is torn down. userns_fd is -1 when the set has
+ * no user namespace. */
+static _noreturn_ void anchor_run(int run_fd, int dir_fd, const char *name, uint64_t set_id,
+	int listen_fd, int userns_fd, const struct pns_plan *plan, int caller_pidfd, int sync_fd)
 {
 	static struct anchor a; /* too large for the stack of a small process */
 	/* Static too: its pages must not depend on the stack limit (limits.c). */
@@ -860,4 +875,56 @@ void anchor_run(int run_fd, int dir_fd, const char *name, uint64_t set_id, int l
 		if (a.teardown_pending && a.n_sessions == 0)
 			check_empty(&a);
 	}
+}
+
+/*
+ * Close every descriptor but stdio and the ones the anchor needs: it must
+ * not keep the uid lock (a shared open file description would hold the
+ * flock for the anchor's whole life) nor anything else of the helper's.
+ */
+static void close_all_but(const int *keep, size_t n)
+{
+	unsigned next = 3;
+
+	closelog();
+	/* keep[] is sorted by the caller, all >= 3. */
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned)keep[i] > next)
+			(void)syscall(SYS_close_range, next, (unsigned)keep[i] - 1, 0);
+		next = (unsigned)keep[i] + 1;
+	}
+	(void)syscall(SYS_close_range, next, ~0u, 0);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* The anchor's start-up, in the child the helper has just forked (helper.h). */
+void anchor_start(int run_fd, int dir_fd, const char *name, uint64_t set_id,
+	const struct pns_plan *plan, int caller_pidfd, int sync_fd, pid_t parent)
+{
+	int lfd, userns_fd = -1;
+	int keep[4] = {run_fd, dir_fd, sync_fd, caller_pidfd};
+
+	qsort(keep, ELEMENTSOF(keep), sizeof(int), cmp_int);
+	close_all_but(keep, ELEMENTSOF(keep));
+	/* Until the set is built, the anchor dies with the helper: a helper
+	 * killed at the module's timeout leaves nothing behind. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(1);
+	(void)setsid();
+	(void)prctl(PR_SET_NAME, "pam_ns-anchor");
+	lfd = anchor_setup(dir_fd, name, plan);
+	if (lfd < 0)
+		anchor_fail(sync_fd, lfd);
+	if (plan->namespaces & PNS_NS_USER) {
+		userns_fd = anchor_create_userns(plan);
+		if (userns_fd < 0)
+			anchor_fail(sync_fd, userns_fd);
+	}
+	if (prctl(PR_SET_PDEATHSIG, 0) < 0)
+		anchor_fail(sync_fd, negative_errno());
+	anchor_run(run_fd, dir_fd, name, set_id, lfd, userns_fd, plan, caller_pidfd, sync_fd);
 }

@@ -12,12 +12,10 @@
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -31,69 +29,6 @@
 #include "helper/helper.h"
 
 #define MODULE_FD 3
-
-static char last_error[PNS_MESSAGE_MAX + 1];
-
-void helper_log(int prio, const char *fmt, ...)
-{
-	int saved = errno;
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (prio <= LOG_ERR && !last_error[0]) {
-		va_list aq;
-
-		va_copy(aq, ap);
-		errno = saved;
-		vsnprintf(last_error, sizeof(last_error), fmt, aq);
-		va_end(aq);
-	}
-	errno = saved;
-	vsyslog(prio, fmt, ap);
-	va_end(ap);
-	errno = saved;
-}
-
-const char *helper_last_error(void)
-{
-	return last_error;
-}
-
-/*
- * In the anchor, close every descriptor but stdio and the ones it needs: it
- * must not keep the uid lock (a shared open file description would hold the
- * flock for the anchor's whole life) nor the caller's pidfd.
- */
-static void close_all_but(const int *keep, size_t n)
-{
-	unsigned next = 3;
-
-	closelog();
-	/* keep[] is sorted by the caller, all >= 3. */
-	for (size_t i = 0; i < n; i++) {
-		if ((unsigned)keep[i] > next)
-			(void)syscall(SYS_close_range, next, (unsigned)keep[i] - 1, 0);
-		next = (unsigned)keep[i] + 1;
-	}
-	(void)syscall(SYS_close_range, next, ~0u, 0);
-}
-
-static int cmp_int(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
-
-/* In the anchor, before it serves: the error reply, then exit (helper.h). */
-void anchor_fail(int sync_fd, int error)
-{
-	struct pns_msg m = {.type = PNS_MSG_REPLY};
-
-	m.reply.error = error;
-	pns_strlcpy(m.reply.message, last_error[0] ? last_error : strerror(-error),
-		sizeof(m.reply.message));
-	(void)pns_send_msg(sync_fd, &m, NULL, 0);
-	_exit(1);
-}
 
 /*
  * Fork the set's anchor, which builds the set and answers on the sync
@@ -118,30 +53,8 @@ static int spawn_anchor(int run_fd, int dir_fd, const char *name, uint64_t set_i
 		return negative_errno();
 	}
 	if (pid == 0) {
-		int lfd, userns_fd = -1;
-		int keep[4] = {run_fd, dir_fd, sync[1], caller_pidfd};
-
 		close(sync[0]);
-		qsort(keep, ELEMENTSOF(keep), sizeof(int), cmp_int);
-		close_all_but(keep, ELEMENTSOF(keep));
-		/* Until the set is built, the anchor dies with the helper: a
-		 * helper killed at the module's timeout leaves nothing behind. */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-			_exit(1);
-		(void)setsid();
-		(void)prctl(PR_SET_NAME, "pam_ns-anchor");
-		lfd = anchor_setup(dir_fd, name, plan);
-		if (lfd < 0)
-			anchor_fail(sync[1], lfd);
-		if (plan->namespaces & PNS_NS_USER) {
-			userns_fd = anchor_create_userns(plan);
-			if (userns_fd < 0)
-				anchor_fail(sync[1], userns_fd);
-		}
-		if (prctl(PR_SET_PDEATHSIG, 0) < 0)
-			anchor_fail(sync[1], negative_errno());
-		anchor_run(
-			run_fd, dir_fd, name, set_id, lfd, userns_fd, plan, caller_pidfd, sync[1]);
+		anchor_start(run_fd, dir_fd, name, set_id, plan, caller_pidfd, sync[1], parent);
 	}
 
 	close(sync[1]);
@@ -152,8 +65,7 @@ static int spawn_anchor(int run_fd, int dir_fd, const char *name, uint64_t set_i
 		r = -ECHILD; /* the anchor died while building the set */
 	if (r < 0) {
 		/* The anchor's own sentence, for the reply to the module. */
-		if (ret->message[0] && !last_error[0])
-			pns_strlcpy(last_error, ret->message, sizeof(last_error));
+		helper_keep_error(ret->message);
 		(void)kill(pid, SIGKILL);
 		(void)waitpid(pid, NULL, 0);
 		/* The name was free when we took it, under the uid lock we
@@ -321,7 +233,7 @@ static int find_or_create(const struct pns_plan *plan, int caller_pidfd, struct 
 		pns_set_name(PNS_SET_USER, 0, name, sizeof(name));
 		r = join(dir_fd, name, plan, caller_pidfd, ret, ret_fds, ret_n_fds);
 		if (r == 0 || (r != -ECONNREFUSED && r != -ENOENT && r != -ESTALE)) {
-			if (r < 0 && !helper_last_error()[0]) {
+			if (r < 0 && !helper_has_error()) {
 				errno = -r;
 				helper_log(
 					LOG_ERR, "Failed to join the set of uid %u: %m", plan->uid);
@@ -363,7 +275,7 @@ static int find_or_create(const struct pns_plan *plan, int caller_pidfd, struct 
 	}
 
 	r = spawn_anchor(run_fd, dir_fd, name, set_id, plan, caller_pidfd, ret, ret_fds, ret_n_fds);
-	if (r < 0 && !helper_last_error()[0]) {
+	if (r < 0 && !helper_has_error()) {
 		errno = -r;
 		helper_log(LOG_ERR, "Failed to create the set of uid %u: %m", plan->uid);
 	}
@@ -382,8 +294,7 @@ static int reply_error(int error)
 {
 	struct pns_reply rep = {.error = error};
 
-	pns_strlcpy(rep.message, helper_last_error()[0] ? helper_last_error() : strerror(-error),
-		sizeof(rep.message));
+	pns_strlcpy(rep.message, helper_error_message(error), sizeof(rep.message));
 	return reply(&rep, NULL, 0);
 }
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <syslog.h>
 
 #include "common/macro.h"
@@ -20,10 +22,26 @@
  * with the pidfd it carries, a /proc walk. Its RLIMIT_NOFILE (limits.c). */
 #define PNS_ANCHOR_NOFILE (PNS_MAX_SESSIONS_PER_SET + 64)
 
-/* Log to syslog (LOG_AUTHPRIV, ident pam_ns-helper) and keep the first
- * error sentence for the reply to the module. */
+/*
+ * The files and who calls whom, a tree with main() at the top:
+ *   helper.c   main(): the request, the uid lock, join or create; forks the anchor
+ *   limits.c   the limits the helper inherited and the anchor would keep
+ *   anchor.c   the anchor: its start-up in the forked child, then serving the set
+ *   setup.c    building the set's namespaces and mounts (called by anchor.c)
+ *   userns.c   the set's user namespace (called by anchor.c)
+ *   log.c      syslog and the error sentence for the reply (called by all)
+ */
+
+/* log.c: log to syslog (LOG_AUTHPRIV, ident pam_ns-helper); the first
+ * error logged (prio LOG_ERR or more urgent) is kept for the reply. */
 void helper_log(int prio, const char *fmt, ...) _printf_(2, 3);
-const char *helper_last_error(void);
+/* log.c: has an error been kept? */
+bool helper_has_error(void);
+/* log.c: keep message (another process's sentence) unless an error is kept. */
+void helper_keep_error(const char *message);
+/* log.c: the sentence for a reply that fails with error (< 0): the error
+ * kept, else strerror(-error). */
+const char *helper_error_message(int error);
 
 /*
  * setup.c: in the freshly forked anchor, bind and listen on dir_fd/name
@@ -35,13 +53,18 @@ int anchor_setup(int dir_fd, const char *name, const struct pns_plan *plan) _war
 /* userns.c: the set's user namespace (plan has PNS_NS_USER); returns an fd to it. */
 int anchor_create_userns(const struct pns_plan *plan) _warn_unused_result_;
 
-/* anchor.c: serve the set until it is torn down. Never returns. userns_fd
- * is -1 when the set has no user namespace. The set's first session is
- * caller_pidfd's: its reply (what a join would answer) goes to the helper
- * on sync_fd once the anchor is ready, an error reply if it cannot be.
- * set_id is the set's random id (DESIGN.md, "Naming sets"). */
-_noreturn_ void anchor_run(int run_fd, int dir_fd, const char *name, uint64_t set_id, int listen_fd,
-	int userns_fd, const struct pns_plan *plan, int caller_pidfd, int sync_fd);
+/*
+ * anchor.c: the anchor, in the child the helper (pid parent) has just
+ * forked. Build the set (setup.c, userns.c) and serve it until it is torn
+ * down. Never returns. The set's first session is caller_pidfd's: its
+ * reply (what a join would answer) goes to the helper on sync_fd once the
+ * anchor is ready, an error reply (the kept error) if it cannot be, and
+ * the helper removes what the anchor made. run_fd, dir_fd, sync_fd and
+ * caller_pidfd are the descriptors it keeps. set_id is the set's random
+ * id (DESIGN.md, "Naming sets").
+ */
+_noreturn_ void anchor_start(int run_fd, int dir_fd, const char *name, uint64_t set_id,
+	const struct pns_plan *plan, int caller_pidfd, int sync_fd, pid_t parent);
 
 /* limits.c: as the helper starts, reset the limits and attributes it
  * inherited from its caller (ulimit, nice, chrt, oom_score_adj before su)
@@ -50,8 +73,3 @@ void helper_reset_limits(void);
 /* limits.c: 0 if an anchor can run with the limits obtained; else log why
  * and return -EMFILE: no set is created. */
 int helper_anchor_limits_ok(uint32_t uid) _warn_unused_result_;
-
-/* helper.c: in the anchor before it serves: tell the helper why the set
- * cannot be made (error < 0, the last logged sentence) and exit. The
- * helper removes what the anchor made. */
-_noreturn_ void anchor_fail(int sync_fd, int error);
