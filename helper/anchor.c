@@ -23,6 +23,7 @@
 
 #include "common/client.h"
 #include "common/fdutil.h"
+#include "common/namespace.h"
 #include "helper/helper.h"
 
 #ifndef RENAME_NOREPLACE
@@ -58,8 +59,6 @@ struct anchor {
 	ino_t sock_ino;
 	uint64_t ns_ino[_PNS_NSI_MAX];
 };
-
-static const char *const ns_names[_PNS_NSI_MAX] = {"mnt", "ipc", "uts", "user"};
 
 /* The uid directory is removed once no set of that uid is left in it.
  * Called with the uid lock held; helpers retry when they win a lock on
@@ -192,14 +191,14 @@ static int thread_in_set(struct anchor *a, const char *dir)
 	for (size_t i = 0; i < _PNS_NSI_MAX; i++) {
 		if (a->ns_ino[i] == 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/ns/%s", dir, ns_names[i]);
+		snprintf(path, sizeof(path), "%s/ns/%s", dir, pns_namespace_info[i].proc_name);
 		n = readlinkat(a->proc_fd, path, link, sizeof(link) - 1);
 		if (n < 0) {
 			r = negative_errno();
 			continue;
 		}
 		link[n] = 0;
-		snprintf(want, sizeof(want), "%s:[%llu]", ns_names[i],
+		snprintf(want, sizeof(want), "%s:[%llu]", pns_namespace_info[i].proc_name,
 			(unsigned long long)a->ns_ino[i]);
 		if (strcmp(link, want) == 0)
 			return 1;
@@ -398,20 +397,6 @@ static bool plan_fits_set(const struct pns_plan *login, const struct pns_plan *s
 	       memcmp(&login->subgid, &set->subgid, sizeof(login->subgid)) == 0;
 }
 
-/* "mount ipc uts user" (the helper links only part of common/). */
-static const char *ns_words(unsigned mask, char *buf, size_t size)
-{
-	static const char *const words[] = {"mount", "ipc", "uts", "user"};
-	static const unsigned bits[] = {PNS_NS_MOUNT, PNS_NS_IPC, PNS_NS_UTS, PNS_NS_USER};
-	size_t n = 0;
-
-	buf[0] = 0;
-	for (size_t i = 0; i < ELEMENTSOF(bits); i++)
-		if ((mask & bits[i]) && n < size)
-			n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? " " : "", words[i]);
-	return buf;
-}
-
 static const char *tmp_word(enum pns_tmp t)
 {
 	return t == PNS_TMP_TMPFS ? "tmpfs" : t == PNS_TMP_DIR ? "dir" : "none";
@@ -435,8 +420,8 @@ static void describe_difference(
 
 	buf[0] = 0;
 	if (set->namespaces != login->namespaces)
-		ADD("namespaces %s -> %s", ns_words(set->namespaces, x, sizeof(x)),
-			ns_words(login->namespaces, y, sizeof(y)));
+		ADD("namespaces %s -> %s", pns_ns_mask_to_string(set->namespaces, x, sizeof(x)),
+			pns_ns_mask_to_string(login->namespaces, y, sizeof(y)));
 	if (set->tmp != login->tmp)
 		ADD("tmp %s -> %s", tmp_word(set->tmp), tmp_word(login->tmp));
 	if (set->var_tmp != login->var_tmp)
@@ -739,14 +724,14 @@ static int drop_privileges(void)
 
 static int init_inodes(struct anchor *a)
 {
-	static const unsigned bits[_PNS_NSI_MAX] = {PNS_NS_MOUNT, PNS_NS_IPC, PNS_NS_UTS, 0};
 	struct stat st;
 	char path[32];
 
 	for (size_t i = 0; i < _PNS_NSI_MAX; i++) {
-		if (!(a->plan.namespaces & bits[i]) || bits[i] == 0)
+		/* The user namespace is below: the anchor is not in it. */
+		if (i == PNS_NSI_USER || !(a->plan.namespaces & pns_namespace_info[i].bit))
 			continue;
-		snprintf(path, sizeof(path), "self/ns/%s", ns_names[i]);
+		snprintf(path, sizeof(path), "self/ns/%s", pns_namespace_info[i].proc_name);
 		if (fstatat(a->proc_fd, path, &st, 0) < 0)
 			return negative_errno();
 		a->ns_ino[i] = st.st_ino;

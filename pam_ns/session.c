@@ -22,6 +22,7 @@
 
 #include "common/client.h"
 #include "common/fdutil.h"
+#include "common/namespace.h"
 #include "pam_ns/session.h"
 
 #define HELPER_FD 3
@@ -296,24 +297,13 @@ int pns_session_join_existing(const struct pns_plan *plan, uint64_t timeout_usec
 	return 0;
 }
 
-/* PIDFD_GET_*_NAMESPACE (linux/pidfd.h, Linux 6.11): an nsfs descriptor
- * for a namespace of the process a pidfd refers to. */
-#define PNS_PIDFS_IOCTL_MAGIC 0xFF
-#define PNS_PIDFD_GET_IPC_NAMESPACE _IO(PNS_PIDFS_IOCTL_MAGIC, 2)
-#define PNS_PIDFD_GET_MNT_NAMESPACE _IO(PNS_PIDFS_IOCTL_MAGIC, 3)
-#define PNS_PIDFD_GET_UTS_NAMESPACE _IO(PNS_PIDFS_IOCTL_MAGIC, 10)
-
-static const struct {
-	unsigned bit;
-	int flag;
-	int index;
-	const char *name;
-	unsigned long pidfd_ioctl;
-} ns_kinds[] = {
-	{PNS_NS_MOUNT, CLONE_NEWNS, PNS_NSI_MNT, "mnt", PNS_PIDFD_GET_MNT_NAMESPACE},
-	{PNS_NS_IPC, CLONE_NEWIPC, PNS_NSI_IPC, "ipc", PNS_PIDFD_GET_IPC_NAMESPACE},
-	{PNS_NS_UTS, CLONE_NEWUTS, PNS_NSI_UTS, "uts", PNS_PIDFD_GET_UTS_NAMESPACE},
-};
+/* The namespaces a session joins by setns() through the anchor's pidfd:
+ * every one but the user namespace, which the anchor does not enter and
+ * sshd's session child joins by its own descriptor. */
+static bool joined_by_pidfd(size_t index)
+{
+	return index != PNS_NSI_USER;
+}
 
 /*
  * Before joining: are the anchor's namespaces the ones its reply names?
@@ -322,18 +312,18 @@ static const struct {
  */
 static int check_anchor_namespaces(int anchor_pidfd, int flags, const struct pns_reply *reply)
 {
-	for (size_t i = 0; i < ELEMENTSOF(ns_kinds); i++) {
+	for (size_t i = 0; i < _PNS_NSI_MAX; i++) {
 		_cleanup_close_ int fd = -1;
 		struct stat st;
 
-		if (!(flags & ns_kinds[i].flag))
+		if (!joined_by_pidfd(i) || !(flags & pns_namespace_info[i].clone_flag))
 			continue;
-		fd = ioctl(anchor_pidfd, ns_kinds[i].pidfd_ioctl, 0);
+		fd = ioctl(anchor_pidfd, pns_namespace_info[i].pidfd_ioctl, 0);
 		if (fd < 0)
 			return errno == ENOTTY || errno == EINVAL ? 0 : negative_errno();
 		if (fstat(fd, &st) < 0)
 			return negative_errno();
-		if ((uint64_t)st.st_ino != reply->ns_ino[ns_kinds[i].index])
+		if ((uint64_t)st.st_ino != reply->ns_ino[i])
 			return -ESTALE;
 	}
 	return 1;
@@ -345,11 +335,11 @@ int pns_session_join(
 	_cleanup_close_ int old_mnt = -1, old_ipc = -1, old_uts = -1;
 	int flags = 0, r;
 
-	for (size_t i = 0; i < ELEMENTSOF(ns_kinds); i++)
-		if (namespaces & ns_kinds[i].bit) {
-			if (reply->ns_ino[ns_kinds[i].index] == 0)
+	for (size_t i = 0; i < _PNS_NSI_MAX; i++)
+		if (joined_by_pidfd(i) && (namespaces & pns_namespace_info[i].bit)) {
+			if (reply->ns_ino[i] == 0)
 				return -EBADMSG;
-			flags |= ns_kinds[i].flag;
+			flags |= pns_namespace_info[i].clone_flag;
 		}
 	if (flags == 0)
 		return -EINVAL;
@@ -382,13 +372,13 @@ int pns_session_join(
 		return negative_errno();
 	if (setns(anchor_pidfd, flags) < 0)
 		return negative_errno();
-	for (size_t i = 0; i < ELEMENTSOF(ns_kinds); i++) {
+	for (size_t i = 0; i < _PNS_NSI_MAX; i++) {
 		uint64_t ino;
 
-		if (!(flags & ns_kinds[i].flag))
+		if (!joined_by_pidfd(i) || !(flags & pns_namespace_info[i].clone_flag))
 			continue;
-		r = pns_ns_inode(ns_kinds[i].name, &ino);
-		if (r < 0 || ino != reply->ns_ino[ns_kinds[i].index]) {
+		r = pns_ns_inode(pns_namespace_info[i].proc_name, &ino);
+		if (r < 0 || ino != reply->ns_ino[i]) {
 			r = r < 0 ? r : -ESTALE;
 			goto back;
 		}
