@@ -351,9 +351,10 @@ static void drop_session(struct anchor *a, size_t i)
 	check_empty(a);
 }
 
-/* Every reply names the set: a success reply without a valid set name does
- * not decode. */
-static void reply_error(struct anchor *a, int fd, int error, const char *message)
+/* A reply without descriptors: error 0 and "" for a success (a RELEASE or
+ * a STOP done), else -errno and why. Every reply names the set: a success
+ * reply without a valid set name does not decode. */
+static void reply(struct anchor *a, int fd, int error, const char *message)
 {
 	struct pns_msg m = {.type = PNS_MSG_REPLY};
 
@@ -505,19 +506,19 @@ static void handle_open(struct anchor *a, int cfd, const struct pns_plan *plan, 
 	if (plan->uid != a->plan.uid || plan->share != a->plan.share) {
 		helper_log(LOG_ERR, "Set %s of uid %u refused a session of uid %u", a->name,
 			a->plan.uid, plan->uid);
-		reply_error(a, cfd, -EPERM, "this set belongs to another account");
+		reply(a, cfd, -EPERM, "this set belongs to another account");
 		close(caller_pidfd);
 		return;
 	}
 	if (a->n_sessions >= PNS_MAX_SESSIONS_PER_SET) {
 		helper_log(LOG_ERR, "Set %s of uid %u refused a session: it holds %d, the limit",
 			a->name, a->plan.uid, PNS_MAX_SESSIONS_PER_SET);
-		reply_error(a, cfd, -EUSERS, "too many sessions in this set");
+		reply(a, cfd, -EUSERS, "too many sessions in this set");
 		close(caller_pidfd);
 		return;
 	}
 	if (a->superseded) {
-		reply_error(a, cfd, -ESTALE, "this set is superseded");
+		reply(a, cfd, -ESTALE, "this set is superseded");
 		close(caller_pidfd);
 		return;
 	}
@@ -526,11 +527,10 @@ static void handle_open(struct anchor *a, int cfd, const struct pns_plan *plan, 
 		 * on for its sessions and processes. */
 		close(caller_pidfd);
 		if (supersede(a, plan) < 0) {
-			reply_error(
-				a, cfd, -EIO, "cannot supersede the set made under another plan");
+			reply(a, cfd, -EIO, "cannot supersede the set made under another plan");
 			return;
 		}
-		reply_error(a, cfd, -ESTALE, "this set was made under another plan: superseded");
+		reply(a, cfd, -ESTALE, "this set was made under another plan: superseded");
 		return;
 	}
 
@@ -562,16 +562,16 @@ static void handle_open(struct anchor *a, int cfd, const struct pns_plan *plan, 
 static void handle_release(struct anchor *a, int cfd, const struct pns_release *rel)
 {
 	if (rel->set_id != a->set_id) {
-		reply_error(a, cfd, -ESTALE, "no such session in this set");
+		reply(a, cfd, -ESTALE, "no such session in this set");
 		return;
 	}
 	for (size_t i = 0; i < a->n_sessions; i++)
 		if (a->sessions[i].id == rel->session_id) {
-			reply_error(a, cfd, 0, "");
+			reply(a, cfd, 0, "");
 			drop_session(a, i);
 			return;
 		}
-	reply_error(a, cfd, -ENOENT, "no such session");
+	reply(a, cfd, -ENOENT, "no such session");
 }
 
 static void handle_status(struct anchor *a, int cfd)
@@ -606,14 +606,14 @@ static void handle_stop(struct anchor *a, int cfd, bool force)
 	pid_t first;
 
 	if (scan(a, SCAN_COUNT, &count, &first) < 0) {
-		reply_error(a, cfd, -EIO, "cannot list the processes of the set");
+		reply(a, cfd, -EIO, "cannot list the processes of the set");
 		return;
 	}
 	if (!force && (a->n_sessions > 0 || count > 0)) {
 		snprintf(msg, sizeof(msg),
 			"%zu session(s) and %u process(es) in the set; --force ends them",
 			a->n_sessions, count);
-		reply_error(a, cfd, -EBUSY, msg);
+		reply(a, cfd, -EBUSY, msg);
 		return;
 	}
 	helper_log(LOG_NOTICE, "Stopping set %s of uid %u (%zu sessions, %u processes)%s", a->name,
@@ -624,14 +624,14 @@ static void handle_stop(struct anchor *a, int cfd, bool force)
 		(void)scan(a, SCAN_COUNT, &count, &first);
 	}
 	if (count > 0) {
-		reply_error(a, cfd, -EBUSY, "processes of the set would not die");
+		reply(a, cfd, -EBUSY, "processes of the set would not die");
 		return;
 	}
 	for (size_t i = 0; i < a->n_sessions; i++)
 		safe_close(a->sessions[i].pidfd);
 	a->n_sessions = 0;
 	a->joined = true;
-	reply_error(a, cfd, 0, "");
+	reply(a, cfd, 0, "");
 	try_teardown(a);
 }
 
@@ -653,14 +653,14 @@ static void handle_connection(struct anchor *a, int cfd)
 		return;
 	if (pns_msg_decode(buf, (size_t)n, &m) < 0) {
 		pns_close_many(fds, n_fds);
-		reply_error(a, cfd, -EBADMSG, "malformed request");
+		reply(a, cfd, -EBADMSG, "malformed request");
 		return;
 	}
 	if (m.type == PNS_MSG_OPEN) {
 		/* The caller's pidfd is what ends the session if close never comes. */
 		if (n_fds != 1 || pns_pidfd_send_signal(fds[0], 0) < 0) {
 			pns_close_many(fds, n_fds);
-			reply_error(a, cfd, -EBADMSG, "request without a live caller pidfd");
+			reply(a, cfd, -EBADMSG, "request without a live caller pidfd");
 			return;
 		}
 		handle_open(a, cfd, &m.open, fds[0]);
@@ -678,7 +678,7 @@ static void handle_connection(struct anchor *a, int cfd)
 		handle_stop(a, cfd, m.stop_force);
 		break;
 	default:
-		reply_error(a, cfd, -EOPNOTSUPP, "request not supported by this anchor");
+		reply(a, cfd, -EOPNOTSUPP, "request not supported by this anchor");
 		break;
 	}
 }
