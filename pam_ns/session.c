@@ -150,7 +150,6 @@ int pns_session_open(const char *helper_path, int helper_fd, uint64_t timeout_us
 	int *ret_userns_fd)
 {
 	size_t want = (plan->namespaces & PNS_NS_USER) ? 2 : 1;
-	uint8_t buf[PNS_MSG_MAX];
 	char uid[16];
 	char *argv[] = {(char *)"pam_ns-helper", (char *)"open", (char *)"--", uid, NULL};
 	_cleanup_close_ int self_pidfd = -1, helper_pidfd = -1;
@@ -158,7 +157,6 @@ int pns_session_open(const char *helper_path, int helper_fd, uint64_t timeout_us
 	size_t n_fds = 0;
 	uint64_t deadline = pns_now_usec() + timeout_usec;
 	struct pns_msg m = {.type = PNS_MSG_OPEN};
-	ssize_t n;
 	int r, rr, status = -1;
 
 	memset(ret_reply, 0, sizeof(*ret_reply));
@@ -177,15 +175,9 @@ int pns_session_open(const char *helper_path, int helper_fd, uint64_t timeout_us
 	sv[1] = safe_close(sv[1]);
 
 	m.open = *plan;
-	r = pns_msg_encode(&m, buf, sizeof(buf));
+	r = pns_send_msg(sv[0], &m, &self_pidfd, 1);
 	if (r >= 0)
-		r = pns_send_packet(sv[0], buf, (size_t)r, &self_pidfd, 1);
-	if (r >= 0) {
-		n = pns_recv_packet(sv[0], buf, sizeof(buf), fds, 2, &n_fds, deadline);
-		r = n < 0 ? (int)n : pns_msg_decode(buf, (size_t)n, &m);
-		if (n >= 0 && r < 0)
-			pns_close_many(fds, n_fds);
-	}
+		r = pns_recv_msg(sv[0], &m, fds, 2, &n_fds, deadline);
 	sv[0] = safe_close(sv[0]);
 
 	/* The reply decides; an exit status, when we get it, must agree. */
@@ -398,12 +390,10 @@ back:
 
 static int release_at(int dir_fd, const char *name, uint64_t set_id, uint64_t session_id)
 {
-	uint8_t buf[PNS_MSG_MAX];
 	struct pns_msg m = {.type = PNS_MSG_RELEASE};
 	_cleanup_close_ int fd = -1;
 	size_t n_fds = 0;
 	int fds[1];
-	ssize_t n;
 	int r;
 
 	fd = pns_connect_at(dir_fd, name);
@@ -411,16 +401,10 @@ static int release_at(int dir_fd, const char *name, uint64_t set_id, uint64_t se
 		return fd;
 	m.release.set_id = set_id;
 	m.release.session_id = session_id;
-	r = pns_msg_encode(&m, buf, sizeof(buf));
+	r = pns_send_msg(fd, &m, NULL, 0);
 	if (r < 0)
 		return r;
-	r = pns_send_packet(fd, buf, (size_t)r, NULL, 0);
-	if (r < 0)
-		return r;
-	n = pns_recv_packet(fd, buf, sizeof(buf), fds, 0, &n_fds, pns_now_usec() + 2000000);
-	if (n < 0)
-		return (int)n;
-	r = pns_msg_decode(buf, (size_t)n, &m);
+	r = pns_recv_msg(fd, &m, fds, 0, &n_fds, pns_now_usec() + 2000000);
 	if (r < 0)
 		return r;
 	if (m.type != PNS_MSG_REPLY)
