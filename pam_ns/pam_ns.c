@@ -497,7 +497,7 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 				(unsigned long long)(pns_now_usec() - t0));
 	}
 
-	r = pns_session_join(anchor_pidfd, plan.namespaces, &reply, landlock_fd);
+	r = pns_join_set(anchor_pidfd, plan.namespaces, reply.ns_ino, landlock_fd);
 	if (r < 0) {
 		int saved = r;
 

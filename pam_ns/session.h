@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/join.h"
+#include "common/landlock.h"
 #include "common/macro.h"
 #include "common/plan.h"
 #include "common/proto.h"
@@ -33,24 +35,6 @@ int pns_session_open(const char *helper_path, int helper_fd, uint64_t timeout_us
 int pns_session_join_existing(const struct pns_plan *plan, uint64_t timeout_usec,
 	struct pns_reply *ret_reply, int *ret_anchor_pidfd,
 	int *ret_userns_fd) _warn_unused_result_;
-
-/*
- * setns() the calling process into the anchor's namespaces (all or nothing)
- * and check that it landed where the reply says. With landlock_fd >= 0 (a
- * pns_landlock_ruleset()), the caller then enters that Landlock domain:
- * setns() through a pidfd needs ptrace access to the anchor, which a
- * process in the domain no longer has. If entering the domain fails, the
- * login must be denied; the caller may stay in the set's namespaces.
- */
-int pns_session_join(int anchor_pidfd, unsigned namespaces, const struct pns_reply *reply,
-	int landlock_fd) _warn_unused_result_;
-
-/*
- * landlock.c: the /proc door. A ruleset that restricts no file access
- * (-ENOSYS or -EOPNOTSUPP: the kernel has no Landlock), and entering it.
- */
-int pns_landlock_ruleset(void) _warn_unused_result_;
-int pns_landlock_restrict(int ruleset_fd) _warn_unused_result_;
 
 /*
  * In sshd's session child, as root: enter the set's user namespace, become

@@ -2,15 +2,6 @@
 /* pam_nsctl enter: run a command in an account's set. */
 #include "tools/nsctl.h"
 
-/* ---- enter ------------------------------------------------------------------ */
-
-/* enter and stop's "inside a set" look at the namespaces a root process
- * enters by setns(): every one but the user namespace. */
-bool enterable(const struct pns_namespace_info *ns)
-{
-	return ns->bit != PNS_NS_USER;
-}
-
 /* Run argv in a child and wait for it; its exit status, shell style. */
 static int run_and_wait(char *const argv[])
 {
@@ -63,7 +54,8 @@ int cmd_enter(const struct options *o)
 	char why[PNS_MESSAGE_MAX * 2], set[PNS_SET_NAME_MAX + 1], ns[64];
 	char *shell_argv[2] = {NULL, NULL};
 	char *const *argv = o->n_trailing > 0 ? o->trailing : shell_argv;
-	int flags = 0, r;
+	unsigned namespaces = 0;
+	int r;
 
 	/* setns() into a mount namespace fails in a multi-threaded process. */
 	r = pns_count_threads();
@@ -85,11 +77,11 @@ int cmd_enter(const struct options *o)
 	}
 	set_display_name(t.set.file, set, sizeof(set));
 	for (size_t i = 0; i < _PNS_NSI_MAX; i++)
-		if (enterable(&pns_namespace_info[i]) &&
+		if (pns_ns_joined_by_pidfd(&pns_namespace_info[i]) &&
 			t.set.status.plan.namespaces & pns_namespace_info[i].bit &&
 			t.set.status.ns_ino[i])
-			flags |= pns_namespace_info[i].clone_flag;
-	if (flags == 0) {
+			namespaces |= pns_namespace_info[i].bit;
+	if (namespaces == 0) {
 		fprintf(stderr, "%s: Set %s of ", program_name, set);
 		text_put(stderr, t.who);
 		fputs(" has no mount, IPC or UTS namespace to enter\n", stderr);
@@ -97,28 +89,27 @@ int cmd_enter(const struct options *o)
 		return EXIT_TROUBLE;
 	}
 
-	/* All or nothing: with a pidfd, setns() enters every namespace or none.
-	 * Never the user namespace: the admin stays root with the host's ids. */
-	if (setns(t.pidfd, flags) < 0) {
-		fprintf(stderr, "%s: Failed to enter set %s of ", program_name, set);
+	/* As the module joins a set (common/join.c): all or nothing, and only
+	 * where the anchor's status says. Never the user namespace: the admin
+	 * stays root with the host's ids. And no Landlock domain: the command
+	 * is the administrator's, not the user's, and stays outside every
+	 * session's domain, as pam_nsctl itself does (docs/DESIGN.md, "The
+	 * /proc door"). */
+	r = pns_join_set(t.pidfd, namespaces, t.set.status.ns_ino, -1);
+	if (r == -ESTALE) {
+		/* Cannot happen with a pidfd; never run a command in the wrong place. */
+		fprintf(stderr, "%s: The namespaces of set %s of ", program_name, set);
 		text_put(stderr, t.who);
-		fprintf(stderr, ": %s\n", strerror(errno));
+		fputs(" are not the ones its anchor reported; not running anything\n", stderr);
 		target_clear(&t);
 		return EXIT_TROUBLE;
 	}
-	for (size_t i = 0; i < _PNS_NSI_MAX; i++) {
-		uint64_t ino = 0;
-
-		if (!(flags & pns_namespace_info[i].clone_flag))
-			continue;
-		r = pns_ns_inode(pns_namespace_info[i].proc_name, &ino);
-		if (r < 0 || ino != t.set.status.ns_ino[i]) {
-			/* Cannot happen with a pidfd; never run a command in the wrong place. */
-			log_error("Entered the wrong %s namespace; not running anything",
-				pns_namespace_info[i].proc_name);
-			target_clear(&t);
-			return EXIT_TROUBLE;
-		}
+	if (r < 0) {
+		fprintf(stderr, "%s: Failed to enter set %s of ", program_name, set);
+		text_put(stderr, t.who);
+		fprintf(stderr, ": %s\n", strerror(-r));
+		target_clear(&t);
+		return EXIT_TROUBLE;
 	}
 	/* The set's /, never the caller's directory by name: in the set that
 	 * path may lead through the user's /tmp, and symlinks the user made. */

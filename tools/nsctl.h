@@ -32,6 +32,7 @@
 #include "common/client.h"
 #include "common/fdutil.h"
 #include "common/identity.h"
+#include "common/join.h"
 #include "common/keys.h"
 #include "common/macro.h"
 #include "common/namespace.h"
@@ -130,7 +131,6 @@ int cmd_check(const struct options *o);
 
 /* enter.c */
 int cmd_enter(const struct options *o);
-bool enterable(const struct pns_namespace_info *ns);
 
 /* explain.c */
 int cmd_explain(const struct options *o);

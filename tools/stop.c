@@ -60,7 +60,7 @@ static bool inside_set(const struct pns_status *s)
 	for (size_t i = 0; i < _PNS_NSI_MAX; i++) {
 		uint64_t ino = 0;
 
-		if (enterable(&pns_namespace_info[i]) && s->ns_ino[i] &&
+		if (pns_ns_joined_by_pidfd(&pns_namespace_info[i]) && s->ns_ino[i] &&
 			pns_ns_inode(pns_namespace_info[i].proc_name, &ino) == 0 &&
 			ino == s->ns_ino[i])
 			return true;

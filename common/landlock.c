@@ -26,8 +26,8 @@
 #include <unistd.h>
 
 #include "common/fdutil.h"
+#include "common/landlock.h"
 #include "common/macro.h"
-#include "pam_ns/session.h"
 
 int pns_landlock_ruleset(void)
 {
