@@ -749,15 +749,11 @@ static int init_inodes(struct anchor *a)
 	return 0;
 }
 
-/* Before it serves: the error reply (the kept error, else strerror), then
- * exit. The helper removes what the anchor made. */
+/* Before it serves: the error reply, then exit. The helper removes what
+ * the anchor made. */
 static _noreturn_ void anchor_fail(int sync_fd, int error)
 {
-	struct pns_msg m = {.type = PNS_MSG_REPLY};
-
-	m.reply.error = error;
-	pns_strlcpy(m.reply.message, helper_error_message(error), sizeof(m.reply.message));
-	(void)pns_send_msg(sync_fd, &m, NULL, 0);
+	(void)helper_reply_error(sync_fd, error);
 	_exit(1);
 }
 

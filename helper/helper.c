@@ -290,14 +290,6 @@ static int reply(const struct pns_reply *rep, const int *fds, size_t n_fds)
 	return pns_send_msg(MODULE_FD, &m, fds, n_fds);
 }
 
-static int reply_error(int error)
-{
-	struct pns_reply rep = {.error = error};
-
-	pns_strlcpy(rep.message, helper_error_message(error), sizeof(rep.message));
-	return reply(&rep, NULL, 0);
-}
-
 int main(int argc, char *argv[])
 {
 	struct pns_msg m;
@@ -343,7 +335,7 @@ int main(int argc, char *argv[])
 	if (syscall(SYS_setgroups, 0, NULL) < 0 || syscall(SYS_setresgid, 0, 0, 0) < 0 ||
 		syscall(SYS_setresuid, 0, 0, 0) < 0) {
 		helper_log(LOG_ERR, "Failed to become fully root: %m");
-		(void)reply_error(-EPERM);
+		(void)helper_reply_error(MODULE_FD, -EPERM);
 		return 1;
 	}
 	/* Before anything else: the anchor is forked from us and keeps them. */
@@ -354,19 +346,19 @@ int main(int argc, char *argv[])
 		if (r >= 0)
 			pns_close_many(fds, n_fds);
 		helper_log(LOG_ERR, "Malformed request from the module");
-		(void)reply_error(-EBADMSG);
+		(void)helper_reply_error(MODULE_FD, -EBADMSG);
 		return 1;
 	}
 	if (m.open.uid != uid || pns_plan_validate(&m.open, &why) < 0) {
 		helper_log(LOG_ERR, "Request for uid %u does not match the command line uid %u",
 			m.open.uid, uid);
-		(void)reply_error(-EINVAL);
+		(void)helper_reply_error(MODULE_FD, -EINVAL);
 		return 1;
 	}
 	r = find_or_create(&m.open, fds[0], &rep, set_fds, &n_set_fds);
 	close(fds[0]);
 	if (r < 0) {
-		(void)reply_error(r);
+		(void)helper_reply_error(MODULE_FD, r);
 		return 1;
 	}
 	r = reply(&rep, set_fds, n_set_fds);

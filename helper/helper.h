@@ -39,9 +39,9 @@ void helper_log(int prio, const char *fmt, ...) _printf_(2, 3);
 bool helper_has_error(void);
 /* log.c: keep message (another process's sentence) unless an error is kept. */
 void helper_keep_error(const char *message);
-/* log.c: the sentence for a reply that fails with error (< 0): the error
- * kept, else strerror(-error). */
-const char *helper_error_message(int error);
+/* log.c: send on fd the reply of a request that failed with error (< 0),
+ * its message the error kept, else strerror(-error). */
+int helper_reply_error(int fd, int error);
 
 /*
  * setup.c: in the freshly forked anchor, bind and listen on dir_fd/name

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The helper's and the anchor's log, and the error sentence their reply
- * carries (docs/error-handling.md, "Across processes"). Every other file of
- * the helper calls in here; this file calls none of them.
+ * The helper's and the anchor's log, and the error reply that carries the
+ * first error logged (docs/error-handling.md, "Across processes"). Every
+ * other file of the helper calls in here; this file calls none of them.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "common/client.h"
 #include "helper/helper.h"
 
 /* The first error logged, for the reply to the module. */
@@ -45,7 +46,12 @@ void helper_keep_error(const char *message)
 		pns_strlcpy(last_error, message, sizeof(last_error));
 }
 
-const char *helper_error_message(int error)
+int helper_reply_error(int fd, int error)
 {
-	return last_error[0] ? last_error : strerror(-error);
+	struct pns_msg m = {.type = PNS_MSG_REPLY};
+
+	m.reply.error = error;
+	pns_strlcpy(m.reply.message, last_error[0] ? last_error : strerror(-error),
+		sizeof(m.reply.message));
+	return pns_send_msg(fd, &m, NULL, 0);
 }
