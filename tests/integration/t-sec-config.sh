@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Security suite, the policy file as the module meets it (SPEC 5, 8.1;
 # catalogue rows 20-24). The parser's own cases are unit tests
-# (tests/unit/test-policy.c) and fuzzing (tests/fuzz); here, as root and
+# (tests/unit/test-policy-*.c) and fuzzing (tests/fuzz); here, as root and
 # through PAM:
 # - a symlinked, group- or world-writable, non-root, FIFO, directory or
 #   missing policy file, a policy in a world-writable (even sticky) or
