@@ -41,7 +41,6 @@ struct anchor {
 	char name[PNS_SET_NAME_MAX + 1]; /* the socket's name in dir_fd; changes when superseded */
 	uint64_t set_id;
 	int listen_fd;
-	int proc_fd;
 	int self_pidfd;
 	int userns_fd; /* -1: the set has no user namespace */
 	struct pns_plan plan;
@@ -55,9 +54,8 @@ struct anchor {
 	bool superseded;    /* a login with another plan came: no session joins any more */
 	uint64_t started;
 	time_t since;
-	nlink_t task_nlink_one; /* of /proc/PID/task for a one-thread process */
 	ino_t sock_ino;
-	uint64_t ns_ino[_PNS_NSI_MAX];
+	struct set_members members; /* the set's namespaces, and the /proc walk */
 };
 
 /* The uid directory is removed once no set of that uid is left in it.
@@ -176,126 +174,6 @@ static void try_teardown(struct anchor *a)
 	teardown_exit(a);
 }
 
-/* Is the thread whose /proc directory is DIR ("PID" or "PID/task/TID") in
- * one of the set's namespaces? 1 yes, 0 no, -errno if none of its namespaces
- * could be read (the thread has exited: a main thread that called
- * pthread_exit() has no namespaces while the others run). readlink() of
- * /proc/.../ns/X ("mnt:[INODE]", made from the namespace itself) costs
- * about 60% of a stat() through the link, which resolves it in nsfs. */
-static int thread_in_set(struct anchor *a, const char *dir)
-{
-	char path[64 + sizeof(((struct dirent *)0)->d_name)], link[64], want[64];
-	int r = -ENOENT;
-	ssize_t n;
-
-	for (size_t i = 0; i < _PNS_NSI_MAX; i++) {
-		if (a->ns_ino[i] == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/ns/%s", dir, pns_namespace_info[i].proc_name);
-		n = readlinkat(a->proc_fd, path, link, sizeof(link) - 1);
-		if (n < 0) {
-			r = negative_errno();
-			continue;
-		}
-		link[n] = 0;
-		snprintf(want, sizeof(want), "%s:[%llu]", pns_namespace_info[i].proc_name,
-			(unsigned long long)a->ns_ino[i]);
-		if (strcmp(link, want) == 0)
-			return 1;
-		r = 0;
-	}
-	return r;
-}
-
-/*
- * A process is in the set if any of its live threads is (DESIGN.md,
- * "Lifetime of a set"). The main thread answers for nearly every process;
- * the others are looked at only when /proc/PID/task counts more than one
- * thread or the main thread has exited.
- */
-static bool is_member(struct anchor *a, const char *pid)
-{
-	char path[32 + sizeof(((struct dirent *)0)->d_name)];
-	struct stat st;
-	struct dirent *de;
-	bool found = false;
-	int r, dfd;
-	DIR *d;
-
-	r = thread_in_set(a, pid);
-	if (r > 0)
-		return true;
-	snprintf(path, sizeof(path), "%s/task", pid);
-	/* Its link count is 2 plus the number of threads (a zombie main
-	 * thread included): one thread, and we have just read its namespaces. */
-	if (r == 0 && fstatat(a->proc_fd, path, &st, 0) == 0 && st.st_nlink <= a->task_nlink_one)
-		return false;
-	dfd = openat(a->proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return false;
-	d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return false;
-	}
-	while (!found && (de = readdir(d))) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9' || strcmp(de->d_name, pid) == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/task/%s", pid, de->d_name);
-		found = thread_in_set(a, path) > 0;
-	}
-	closedir(d);
-	return found;
-}
-
-/* Signal a member through a pidfd, after checking it still is one. */
-static void kill_member(struct anchor *a, pid_t pid, const char *name)
-{
-	int fd = pns_pidfd_open(pid);
-
-	if (fd < 0)
-		return;
-	if (is_member(a, name))
-		(void)pns_pidfd_send_signal(fd, SIGKILL);
-	close(fd);
-}
-
-enum scan_mode { SCAN_FIRST, SCAN_COUNT, SCAN_KILL };
-
-/* Find the processes in the set (any of its namespaces), not counting us:
- * the first one, all of them, or all of them killed with SIGKILL. */
-static int scan(struct anchor *a, enum scan_mode mode, unsigned *ret_count, pid_t *ret_first)
-{
-	int r;
-	unsigned count = 0;
-	pid_t first = 0, self = getpid();
-	struct dirent *de;
-	DIR *d;
-
-	r = pns_opendir_at(a->proc_fd, &d);
-	if (r < 0)
-		return r;
-	while ((de = readdir(d))) {
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-
-		if (*end || pid <= 0 || pid == self)
-			continue;
-		if (!is_member(a, de->d_name))
-			continue;
-		if (count++ == 0)
-			first = (pid_t)pid;
-		if (mode == SCAN_KILL)
-			kill_member(a, (pid_t)pid, de->d_name);
-		else if (mode == SCAN_FIRST)
-			break;
-	}
-	closedir(d);
-	*ret_count = count;
-	*ret_first = first;
-	return 0;
-}
-
 /* The last session has gone: tear down, or watch a process that is still here. */
 static void check_empty(struct anchor *a)
 {
@@ -305,7 +183,7 @@ static void check_empty(struct anchor *a)
 		char name[16];
 		int fd;
 
-		if (scan(a, SCAN_FIRST, &count, &pid) < 0)
+		if (members_walk(&a->members, MEMBERS_FIRST, &count, &pid) < 0)
 			break;
 		if (count == 0) {
 			try_teardown(a);
@@ -316,7 +194,7 @@ static void check_empty(struct anchor *a)
 			continue;
 		/* The pid may have been reused between the scan and pidfd_open. */
 		snprintf(name, sizeof(name), "%d", pid);
-		if (!is_member(a, name)) {
+		if (!members_has(&a->members, name)) {
 			close(fd);
 			continue;
 		}
@@ -537,7 +415,7 @@ static void handle_open(struct anchor *a, int cfd, const struct pns_plan *plan, 
 	m.reply.set_id = a->set_id;
 	m.reply.session_id = ++a->next_id;
 	m.reply.created = !a->joined;
-	memcpy(m.reply.ns_ino, a->ns_ino, sizeof(a->ns_ino));
+	memcpy(m.reply.ns_ino, a->members.ns_ino, sizeof(a->members.ns_ino));
 	pns_strlcpy(m.reply.set_name, a->name, sizeof(m.reply.set_name));
 	int fds[2] = {a->self_pidfd, a->userns_fd};
 
@@ -580,7 +458,7 @@ static void handle_status(struct anchor *a, int cfd)
 	unsigned count = 0;
 	pid_t first;
 
-	(void)scan(a, SCAN_COUNT, &count, &first);
+	(void)members_walk(&a->members, MEMBERS_COUNT, &count, &first);
 	m.status.uid = a->plan.uid;
 	m.status.anchor_pid = getpid();
 	m.status.sessions = (uint32_t)a->n_sessions;
@@ -588,7 +466,7 @@ static void handle_status(struct anchor *a, int cfd)
 	m.status.since = (uint64_t)a->since;
 	m.status.set_id = a->set_id;
 	pns_strlcpy(m.status.set_name, a->name, sizeof(m.status.set_name));
-	memcpy(m.status.ns_ino, a->ns_ino, sizeof(a->ns_ino));
+	memcpy(m.status.ns_ino, a->members.ns_ino, sizeof(a->members.ns_ino));
 	m.status.plan = a->plan;
 	/* The pidfd lets pam_nsctl enter join the set the way the module does. */
 	(void)pns_send_msg(cfd, &m, &a->self_pidfd, 1);
@@ -605,7 +483,7 @@ static void handle_stop(struct anchor *a, int cfd, bool force)
 	unsigned count = 0;
 	pid_t first;
 
-	if (scan(a, SCAN_COUNT, &count, &first) < 0) {
+	if (members_walk(&a->members, MEMBERS_COUNT, &count, &first) < 0) {
 		reply(a, cfd, -EIO, "cannot list the processes of the set");
 		return;
 	}
@@ -619,9 +497,9 @@ static void handle_stop(struct anchor *a, int cfd, bool force)
 	helper_log(LOG_NOTICE, "Stopping set %s of uid %u (%zu sessions, %u processes)%s", a->name,
 		a->plan.uid, a->n_sessions, count, force ? ", killing them" : "");
 	for (int round = 0; force && count > 0 && round < 50; round++) {
-		(void)scan(a, SCAN_KILL, &count, &first);
+		(void)members_walk(&a->members, MEMBERS_KILL, &count, &first);
 		usleep(20000);
-		(void)scan(a, SCAN_COUNT, &count, &first);
+		(void)members_walk(&a->members, MEMBERS_COUNT, &count, &first);
 	}
 	if (count > 0) {
 		reply(a, cfd, -EBUSY, "processes of the set would not die");
@@ -722,33 +600,6 @@ static int drop_privileges(void)
 	return 0;
 }
 
-static int init_inodes(struct anchor *a)
-{
-	struct stat st;
-	char path[32];
-
-	for (size_t i = 0; i < _PNS_NSI_MAX; i++) {
-		/* The user namespace is below: the anchor is not in it. */
-		if (i == PNS_NSI_USER || !(a->plan.namespaces & pns_namespace_info[i].bit))
-			continue;
-		snprintf(path, sizeof(path), "self/ns/%s", pns_namespace_info[i].proc_name);
-		if (fstatat(a->proc_fd, path, &st, 0) < 0)
-			return negative_errno();
-		a->ns_ino[i] = st.st_ino;
-	}
-	/* We have one thread. */
-	if (fstatat(a->proc_fd, "self/task", &st, 0) < 0)
-		return negative_errno();
-	a->task_nlink_one = st.st_nlink;
-	/* The anchor is not in the user namespace: it only holds it. */
-	if (a->userns_fd >= 0) {
-		if (fstat(a->userns_fd, &st) < 0)
-			return negative_errno();
-		a->ns_ino[PNS_NSI_USER] = st.st_ino;
-	}
-	return 0;
-}
-
 /* Before it serves: the error reply, then exit. The helper removes what
  * the anchor made. */
 static _noreturn_ void anchor_fail(int sync_fd, int error)
@@ -766,7 +617,7 @@ static void first_session(struct anchor *a, int caller_pidfd, int sync_fd)
 	m.reply.set_id = a->set_id;
 	m.reply.session_id = ++a->next_id;
 	m.reply.created = true;
-	memcpy(m.reply.ns_ino, a->ns_ino, sizeof(a->ns_ino));
+	memcpy(m.reply.ns_ino, a->members.ns_ino, sizeof(a->members.ns_ino));
 	pns_strlcpy(m.reply.set_name, a->name, sizeof(m.reply.set_name));
 	/* The helper kills us and removes the socket if this does not arrive. */
 	if (pns_send_msg(sync_fd, &m, fds, a->userns_fd >= 0 ? 2 : 1) < 0)
@@ -800,9 +651,9 @@ static _noreturn_ void anchor_run(int run_fd, int dir_fd, const char *name, uint
 	a.watch_pidfd = -1;
 	a.started = pns_now_usec();
 	a.since = time(NULL);
-	a.proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	a.self_pidfd = pns_pidfd_open(getpid());
-	if (a.proc_fd < 0 || a.self_pidfd < 0 || init_inodes(&a) < 0 || drop_privileges() < 0) {
+	if (a.self_pidfd < 0 || members_init(&a.members, plan->namespaces, userns_fd) < 0 ||
+		drop_privileges() < 0) {
 		helper_log(LOG_ERR, "Failed to start the anchor of uid %u: %m", plan->uid);
 		anchor_fail(sync_fd, negative_errno());
 	}

@@ -7,6 +7,7 @@
 #include <syslog.h>
 
 #include "common/macro.h"
+#include "common/namespace.h"
 #include "common/plan.h"
 #include "common/proto.h"
 
@@ -27,6 +28,7 @@
  *   helper.c   main(): the request, the uid lock, join or create; forks the anchor
  *   limits.c   the limits the helper inherited and the anchor would keep
  *   anchor.c   the anchor: its start-up in the forked child, then serving the set
+ *   members.c  which processes are in a set: the /proc walk (called by anchor.c)
  *   setup.c    building the set's namespaces and mounts (called by anchor.c)
  *   userns.c   the set's user namespace (called by anchor.c)
  *   log.c      syslog and the error sentence for the reply (called by all)
@@ -65,6 +67,27 @@ int anchor_create_userns(const struct pns_plan *plan) _warn_unused_result_;
  */
 _noreturn_ void anchor_start(int run_fd, int dir_fd, const char *name, uint64_t set_id,
 	const struct pns_plan *plan, int caller_pidfd, int sync_fd, pid_t parent);
+
+/* members.c: which processes are in a set (DESIGN.md, "Lifetime of a set"). */
+struct set_members {
+	int proc_fd;		       /* /proc */
+	nlink_t task_nlink_one;	       /* of /proc/PID/task for a one-thread process */
+	uint64_t ns_ino[_PNS_NSI_MAX]; /* the set's namespaces; 0: the set has none of the kind */
+};
+/* In the anchor, once the set is built and before it drops privileges:
+ * open /proc and note the set's namespaces (the anchor's own, and the user
+ * namespace userns_fd, -1 if none). */
+int members_init(struct set_members *m, unsigned namespaces, int userns_fd) _warn_unused_result_;
+/* Is the process /proc/pid (a decimal pid) in the set? */
+bool members_has(const struct set_members *m, const char *pid);
+enum members_walk_mode {
+	MEMBERS_FIRST, /* stop at the first */
+	MEMBERS_COUNT, /* count them all */
+	MEMBERS_KILL,  /* count them all, and SIGKILL each */
+};
+/* Walk /proc for the processes in the set, not counting the caller. */
+int members_walk(const struct set_members *m, enum members_walk_mode mode, unsigned *ret_count,
+	pid_t *ret_first);
 
 /* limits.c: as the helper starts, reset the limits and attributes it
  * inherited from its caller (ulimit, nice, chrt, oom_score_adj before su)
