@@ -39,7 +39,7 @@ PNS_DRIVE=$PNS_DRIVE_BUILT
 PNS_TEST=${PNS_TEST:-$(basename "$0" .sh)}
 PNS_MUST_WORK=${PAM_NS_MUST_WORK:-0}
 PNS_RUN_DIR=${PNS_RUN_DIR:-/run/pam_ns}
-PNS_WAIT=${PNS_WAIT:-10}  # seconds for teardown polls
+PNS_WAIT=${PNS_WAIT:-20}  # seconds for bounded waits (teardown, log lines); generous for loaded CI machines
 
 PNS_PASSED=0
 PNS_FAILED=0
