@@ -101,3 +101,12 @@ struct pns_mount_step {
 #define PNS_MAX_STEPS 6
 /* Fill steps[] (at most PNS_MAX_STEPS) and return how many. */
 size_t pns_plan_mount_steps(const struct pns_plan *p, struct pns_mount_step steps[PNS_MAX_STEPS]);
+
+/* Does a login with plan login get what set was made of (anchor.c: join
+ * it, or supersede it)? */
+bool pns_plan_fits_set(const struct pns_plan *login, const struct pns_plan *set);
+/* For the log: the keys in which login differs from set, e.g. "tmp none ->
+ * tmpfs, namespaces mount ipc uts -> mount ipc uts user" ("plan changed"
+ * when no listed key differs). */
+void pns_plan_describe_difference(
+	const struct pns_plan *set, const struct pns_plan *login, char *buf, size_t size);

@@ -244,105 +244,6 @@ static void reply(struct anchor *a, int fd, int error, const char *message)
 }
 
 /*
- * Does a login with this plan get what the set was made of? Everything the
- * set is built from must be equal, with one exception: a login without a
- * user namespace (a caller that skips it, or a policy that dropped it)
- * joins a set that has one for mount, ipc and uts only, and then the
- * user namespace's own keys do not matter. userns_fallback is how a login
- * is planned, not what a set is made of.
- */
-static bool plan_fits_set(const struct pns_plan *login, const struct pns_plan *set)
-{
-	bool userns = login->namespaces & PNS_NS_USER;
-
-	if (login->uid != set->uid || login->gid != set->gid || login->share != set->share ||
-		login->tmp != set->tmp || login->var_tmp != set->var_tmp ||
-		login->tmp_size.value != set->tmp_size.value ||
-		login->tmp_size.percent != set->tmp_size.percent ||
-		login->tmp_inodes != set->tmp_inodes || login->shm_private != set->shm_private ||
-		strcmp(login->hostname, set->hostname) != 0)
-		return false;
-	/* shm_size and shm_inodes size a private /dev/shm; without one they make nothing. */
-	if (set->shm_private && (login->shm_size.value != set->shm_size.value ||
-					login->shm_size.percent != set->shm_size.percent ||
-					login->shm_inodes != set->shm_inodes))
-		return false;
-	if (!userns)
-		return (login->namespaces & ~PNS_NS_USER) == (set->namespaces & ~PNS_NS_USER);
-	return login->namespaces == set->namespaces && login->userns_map == set->userns_map &&
-	       login->n_gids == set->n_gids &&
-	       memcmp(login->gids, set->gids, sizeof(login->gids[0]) * login->n_gids) == 0 &&
-	       memcmp(&login->subuid, &set->subuid, sizeof(login->subuid)) == 0 &&
-	       memcmp(&login->subgid, &set->subgid, sizeof(login->subgid)) == 0;
-}
-
-static const char *tmp_word(enum pns_tmp t)
-{
-	return t == PNS_TMP_TMPFS ? "tmpfs" : t == PNS_TMP_DIR ? "dir" : "none";
-}
-
-/* "tmp none -> tmpfs, namespaces mount ipc uts -> mount ipc uts user": the
- * keys in which the login's plan differs from the set's, for the log. */
-static void describe_difference(
-	const struct pns_plan *set, const struct pns_plan *login, char *buf, size_t size)
-{
-	char x[64], y[64];
-	size_t n = 0;
-
-#define ADD(...)                                                                                   \
-	do {                                                                                       \
-		if (n < size)                                                                      \
-			n += (size_t)snprintf(buf + n, size - n, "%s", n ? ", " : "");             \
-		if (n < size)                                                                      \
-			n += (size_t)snprintf(buf + n, size - n, __VA_ARGS__);                     \
-	} while (0)
-
-	buf[0] = 0;
-	if (set->namespaces != login->namespaces)
-		ADD("namespaces %s -> %s", pns_ns_mask_to_string(set->namespaces, x, sizeof(x)),
-			pns_ns_mask_to_string(login->namespaces, y, sizeof(y)));
-	if (set->tmp != login->tmp)
-		ADD("tmp %s -> %s", tmp_word(set->tmp), tmp_word(login->tmp));
-	if (set->var_tmp != login->var_tmp)
-		ADD("var_tmp %s -> %s", tmp_word(set->var_tmp), tmp_word(login->var_tmp));
-	if (set->tmp_size.value != login->tmp_size.value ||
-		set->tmp_size.percent != login->tmp_size.percent)
-		ADD("tmp_size %llu%s -> %llu%s", (unsigned long long)set->tmp_size.value,
-			set->tmp_size.percent ? "%" : "", (unsigned long long)login->tmp_size.value,
-			login->tmp_size.percent ? "%" : "");
-	if (set->tmp_inodes != login->tmp_inodes)
-		ADD("tmp_inodes %llu -> %llu", (unsigned long long)set->tmp_inodes,
-			(unsigned long long)login->tmp_inodes);
-	if (set->shm_private != login->shm_private)
-		ADD("shm %s -> %s", set->shm_private ? "private" : "shared",
-			login->shm_private ? "private" : "shared");
-	if (set->shm_private && login->shm_private &&
-		(set->shm_size.value != login->shm_size.value ||
-			set->shm_size.percent != login->shm_size.percent))
-		ADD("shm_size %llu%s -> %llu%s", (unsigned long long)set->shm_size.value,
-			set->shm_size.percent ? "%" : "", (unsigned long long)login->shm_size.value,
-			login->shm_size.percent ? "%" : "");
-	if (set->shm_private && login->shm_private && set->shm_inodes != login->shm_inodes)
-		ADD("shm_inodes %llu -> %llu", (unsigned long long)set->shm_inodes,
-			(unsigned long long)login->shm_inodes);
-	if (strcmp(set->hostname, login->hostname) != 0)
-		ADD("hostname '%s' -> '%s'", set->hostname, login->hostname);
-	if (set->gid != login->gid)
-		ADD("gid %u -> %u", set->gid, login->gid);
-	if (set->userns_map != login->userns_map)
-		ADD("userns_map changed");
-	if (set->n_gids != login->n_gids ||
-		memcmp(set->gids, login->gids, sizeof(set->gids[0]) * set->n_gids) != 0)
-		ADD("groups changed");
-	if (memcmp(&set->subuid, &login->subuid, sizeof(set->subuid)) != 0 ||
-		memcmp(&set->subgid, &login->subgid, sizeof(set->subgid)) != 0)
-		ADD("subordinate ids changed");
-	if (!buf[0])
-		ADD("plan changed");
-#undef ADD
-}
-
-/*
  * A login's plan differs from the set's (the admin changed the policy):
  * move our socket aside to superseded-<set id>.sock, so that no login
  * joins us and the next one makes a new set, while we live on for our
@@ -364,7 +265,7 @@ static int supersede(struct anchor *a, const struct pns_plan *login)
 			LOG_ERR, "Failed to supersede set %s of uid %u: %m", a->name, a->plan.uid);
 		return -EIO;
 	}
-	describe_difference(&a->plan, login, diff, sizeof(diff));
+	pns_plan_describe_difference(&a->plan, login, diff, sizeof(diff));
 	helper_log(LOG_WARNING,
 		"Set user.sock of uid %u was made under another plan than a new login's (%s): "
 		"superseded, now %s; it lives on for its %zu session(s) and their processes, "
@@ -400,7 +301,7 @@ static void handle_open(struct anchor *a, int cfd, const struct pns_plan *plan, 
 		close(caller_pidfd);
 		return;
 	}
-	if (!plan_fits_set(plan, &a->plan)) {
+	if (!pns_plan_fits_set(plan, &a->plan)) {
 		/* The login gets the current policy: a new set. This one lives
 		 * on for its sessions and processes. */
 		close(caller_pidfd);

@@ -314,6 +314,62 @@ static void test_subids(void **state)
 	assert_string_equal(map, "1000 1000 1\n");
 }
 
+/* What the anchor joins and what it logs when it supersedes a set. */
+static void test_fits_set(void **state)
+{
+	struct pns_settings s;
+	struct pns_plan set, login;
+	const char *why = NULL;
+	char diff[400];
+
+	isolated(&s);
+	assert_int_equal(pns_plan_build(&s, &alice, "host", &set, &why), 0);
+	login = set;
+	assert_true(pns_plan_fits_set(&login, &set));
+	pns_plan_describe_difference(&set, &login, diff, sizeof(diff));
+	assert_string_equal(diff, "plan changed");
+
+	/* Each key a set is made of. */
+	login.tmp = PNS_TMP_DIR;
+	assert_false(pns_plan_fits_set(&login, &set));
+	pns_plan_describe_difference(&set, &login, diff, sizeof(diff));
+	assert_string_equal(diff, "tmp tmpfs -> dir");
+	login = set;
+	strcpy(login.hostname, "box");
+	login.tmp_inodes = 100;
+	assert_false(pns_plan_fits_set(&login, &set));
+	pns_plan_describe_difference(&set, &login, diff, sizeof(diff));
+	assert_string_equal(diff, "tmp_inodes 0 -> 100, hostname '' -> 'box'");
+
+	/* shm_size matters only where the set has a private /dev/shm. */
+	login = set;
+	login.shm_size.value = 5;
+	assert_false(pns_plan_fits_set(&login, &set));
+	pns_plan_describe_difference(&set, &login, diff, sizeof(diff));
+	assert_string_equal(diff, "shm_size 10% -> 5%");
+	set.shm_private = login.shm_private = false;
+	assert_true(pns_plan_fits_set(&login, &set));
+
+	/* A login without a user namespace joins a set with one, whatever its
+	 * user namespace keys; one with a user namespace must match them. */
+	set.shm_private = login.shm_private = true;
+	login = set;
+	set.namespaces |= PNS_NS_USER;
+	set.userns_map = PNS_USERNS_MAP_SUBID;
+	assert_true(pns_plan_fits_set(&login, &set));
+	login.namespaces |= PNS_NS_USER;
+	assert_false(pns_plan_fits_set(&login, &set));
+	pns_plan_describe_difference(&set, &login, diff, sizeof(diff));
+	assert_string_equal(diff, "userns_map changed");
+	login.userns_map = set.userns_map;
+	assert_true(pns_plan_fits_set(&login, &set));
+
+	/* The buffer bounds the sentence. */
+	login.tmp = PNS_TMP_NONE;
+	pns_plan_describe_difference(&set, &login, diff, 8);
+	assert_string_equal(diff, "tmp tmp");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_userns_fallback),
 		cmocka_unit_test(test_subids),
+		cmocka_unit_test(test_fits_set),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
