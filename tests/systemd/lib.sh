@@ -113,3 +113,16 @@ session_gone() { [ "$(probe session-state "$1")" = gone ]; }
 # anchor_cgroup_re UID: a regular expression for the cgroup of an anchor of
 # UID in a unit of its own.
 anchor_cgroup_re() { echo "^/pam_ns\.slice/pam_ns-$1-[0-9a-f]{16}\.scope\$"; }
+
+# check_anchor_scope WHAT UID ANCHOR [MORE]: the anchor (its pid in the
+# container) runs in a scope of its own in pam_ns.slice; sets cg to its
+# cgroup. MORE goes with the failure.
+check_anchor_scope() {
+	cg=$(probe cgroup "$3")
+	if [[ $cg =~ $(anchor_cgroup_re "$2") ]]; then
+		pass "$1 ($cg)"
+	else
+		fail "$1" "its cgroup: $cg${4:+
+$4}"
+	fi
+}

@@ -37,12 +37,7 @@ if ! ct_hold a "$u"; then
 fi
 check_ne "order: the login is isolated" "$pid1_mnt" "$(ct_hold_value a mnt)"
 anchor=$(anchor_in "$(ct_hold_value a mnt)")
-cg=$(probe cgroup "$anchor")
-if [[ $cg =~ $(anchor_cgroup_re "$uid") ]]; then
-	pass "order: the anchor still gets a scope of its own ($cg)"
-else
-	fail "order: the anchor still gets a scope of its own" "its cgroup: $cg"
-fi
+check_anchor_scope "order: the anchor still gets a scope of its own" "$uid" "$anchor"
 wait_until "$PNS_WAIT" eval '[ -n "$(order_lines "$c")" ]'
 lines=$(order_lines "$c")
 check_contains "order: the wrong order is logged, naming the service" "$lines" \

@@ -46,13 +46,8 @@ anchor=${anchor%% *}
 
 # ---- the anchor in a unit of its own (issue 12, items 2 and 3)
 note "sessions A=$sid_a B=$sid_b; anchor pid $anchor (in the container)"
-cg=$(probe cgroup "$anchor")
-if [[ $cg =~ $(anchor_cgroup_re "$uid") ]]; then
-	pass "sessions: the anchor runs in a scope of its own in pam_ns.slice ($cg)"
-else
-	fail "sessions: the anchor runs in a scope of its own in pam_ns.slice" "its cgroup: $cg
-session A's shell: $(probe cgroup "${CT_HOLD_PID[a]}")"
-fi
+check_anchor_scope "sessions: the anchor runs in a scope of its own in pam_ns.slice" "$uid" \
+	"$anchor" "session A's shell: $(probe cgroup "${CT_HOLD_PID[a]}")"
 unit=${cg##*/}
 check_eq "sessions: systemd has the unit active" active "$(ct systemctl show -p ActiveState --value "$unit")"
 check_contains "sessions: systemctl status shows the anchor in the unit" \

@@ -44,25 +44,27 @@ mpid=$(manager_pid)
 check_eq "usermgr: the user manager runs in the set" "$mnt" "$(ct readlink "/proc/$mpid/ns/mnt" 2>/dev/null)"
 check_eq "usermgr: one anchor for session and user manager" 1 "$(anchor_in "$mnt" | wc -l)"
 anchor=$(anchor_in "$mnt")
-cg=$(probe cgroup "$anchor")
-if [[ $cg =~ $(anchor_cgroup_re "$uid") ]]; then
-	pass "usermgr: the anchor is in its own scope, not in user@ ($cg)"
-else
-	fail "usermgr: the anchor is in its own scope, not in user@" "its cgroup: $cg"
-fi
+check_anchor_scope "usermgr: the anchor is in its own scope, not in user@" "$uid" "$anchor"
+
+# check_probe_run WHAT TAG: the probe_cmd run TAG (its output in
+# $home/rig-TAG.out) ran in the set, saw its /tmp and wrote none of the host's.
+check_probe_run() {
+	local r
+	if wait_until 30 ct grep -qx done "$home/rig-$2.out"; then
+		r=$(ct cat "$home/rig-$2.out")
+		check_eq "usermgr: $1 runs in the set" "$mnt" "$(kv mnt "$r")"
+		check_eq "usermgr: it sees the set's /tmp" from-a "$(kv seen "$r")"
+		check_eq "usermgr: what it writes to /tmp is not in the host's /tmp" absent \
+			"$(ct sh -c "test -e /tmp/rig-um-$2 && echo present || echo absent")"
+	else
+		fail "usermgr: $1 runs" "$out $(ct cat "$home/rig-$2.out" 2>&1)"
+	fi
+}
 
 # A systemd-run --user unit, started from the session.
 probe_cmd='echo mnt=$(readlink /proc/self/ns/mnt); echo seen=$(cat /tmp/rig-um-marker 2>/dev/null || echo none); echo unit >/tmp/rig-um-OUT; echo done'
 out=$(ct_ssh "$u" "systemd-run --user --quiet --collect --unit=rig-um-run sh -c '(${probe_cmd//OUT/run}) >$home/rig-run.out 2>&1'" 2>&1)
-if wait_until 30 ct grep -qx done "$home/rig-run.out"; then
-	r=$(ct cat "$home/rig-run.out")
-	check_eq "usermgr: a systemd-run --user unit runs in the set" "$mnt" "$(kv mnt "$r")"
-	check_eq "usermgr: it sees the set's /tmp" from-a "$(kv seen "$r")"
-	check_eq "usermgr: what it writes to /tmp is not in the host's /tmp" absent \
-		"$(ct sh -c 'test -e /tmp/rig-um-run && echo present || echo absent')"
-else
-	fail "usermgr: systemd-run --user runs its unit" "$out $(ct cat "$home/rig-run.out" 2>&1)"
-fi
+check_probe_run "a systemd-run --user unit" run
 
 # A user service from a unit file.
 printf '%s\n' "${probe_cmd//OUT/svc}" | ct sh -c 'cat >"$2/rig-svc.sh" &&
@@ -70,15 +72,7 @@ printf '%s\n' "${probe_cmd//OUT/svc}" | ct sh -c 'cat >"$2/rig-svc.sh" &&
 	printf "[Service]\nType=oneshot\nExecStart=/bin/sh -c \"/bin/sh %s/rig-svc.sh >%s/rig-svc.out 2>&1\"\n" "$2" "$2" \
 		>"$2/.config/systemd/user/rig-svc.service"' sh "$u" "$home"
 out=$(ct_ssh "$u" 'systemctl --user daemon-reload && systemctl --user start rig-svc.service' 2>&1)
-if wait_until 30 ct grep -qx done "$home/rig-svc.out"; then
-	r=$(ct cat "$home/rig-svc.out")
-	check_eq "usermgr: a user service runs in the set" "$mnt" "$(kv mnt "$r")"
-	check_eq "usermgr: it sees the set's /tmp" from-a "$(kv seen "$r")"
-	check_eq "usermgr: what it writes to /tmp is not in the host's /tmp" absent \
-		"$(ct sh -c 'test -e /tmp/rig-um-svc && echo present || echo absent')"
-else
-	fail "usermgr: the user service runs" "$out $(ct cat "$home/rig-svc.out" 2>&1)"
-fi
+check_probe_run "a user service" svc
 
 # What pam_nsctl list counts: session A and the user manager.
 sessions() { ct pam_nsctl list | awk -v u="$u" '$1 == u {print $4}'; }
