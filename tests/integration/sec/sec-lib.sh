@@ -40,7 +40,8 @@ sec_cc_proto() {
 	shift 2
 	sec_cc "$name" "$src" -I"$PNS_SRCDIR" -I"$PNS_BUILDDIR" -include "$PNS_BUILDDIR/config.h" \
 		"$PNS_SRCDIR/common/proto.c" "$PNS_SRCDIR/common/plan.c" \
-		"$PNS_SRCDIR/common/parse.c" "$PNS_SRCDIR/common/idmap.c" "$@"
+		"$PNS_SRCDIR/common/parse.c" "$PNS_SRCDIR/common/idmap.c" \
+		"$PNS_SRCDIR/common/namespace.c" "$@"
 }
 
 # sec_probe: build sec-probe once; prints its path.
