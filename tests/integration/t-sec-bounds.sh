@@ -92,12 +92,12 @@ else
 fi
 
 # --- tmpfs size and inode limits -----------------------------------------------
-host_free=$(df --output=avail /tmp | tail -n 1)
-# What a tmpfs mounted with size=10% shows: the kernel takes 10% of
-# totalram_pages in bytes, rounds up to pages, and shows it in KiB.
-page=$(getconf PAGESIZE)
-shm_default_k=$((($(getconf _PHYS_PAGES) * page * 10 / 100 + page - 1) / page * page / 1024))
-out=$(pam_drive --service small --as-user pamns-sec-bd -- sh -c "
+# fill_both SERVICE DIR: a login through SERVICE shows the mount options of
+# /tmp and /dev/shm, writes 4M into each (dd= and shm= say whether it
+# stopped with ENOSPC, size= and shmsize= what was written), then makes 200
+# files in DIR (fill=).
+fill_both() {
+	pam_drive --service "$1" --as-user pamns-sec-bd -- sh -c "
 	echo opts=\$(findmnt -no OPTIONS /tmp)
 	echo shmopts=\$(findmnt -no OPTIONS /dev/shm)
 	dd if=/dev/zero of=/tmp/fill bs=64k count=64 2>&1 | grep -o 'No space left on device' | head -n 1 | sed 's/^/dd=/'
@@ -106,7 +106,14 @@ out=$(pam_drive --service small --as-user pamns-sec-bd -- sh -c "
 	dd if=/dev/zero of=/dev/shm/fill bs=64k count=64 2>&1 | grep -o 'No space left on device' | head -n 1 | sed 's/^/shm=/'
 	echo shmsize=\$(stat -c %s /dev/shm/fill)
 	rm -f /dev/shm/fill
-	'$probe' fill /tmp 200" 2>&1)
+	'$probe' fill $2 200" 2>&1
+}
+host_free=$(df --output=avail /tmp | tail -n 1)
+# What a tmpfs mounted with size=10% shows: the kernel takes 10% of
+# totalram_pages in bytes, rounds up to pages, and shows it in KiB.
+page=$(getconf PAGESIZE)
+shm_default_k=$((($(getconf _PHYS_PAGES) * page * 10 / 100 + page - 1) / page * page / 1024))
+out=$(fill_both small /tmp)
 check_eq "tmp_size = 1M: the session opens" PAM_SUCCESS "$(kv open_rc "$out")" "$out"
 check_contains "tmp_size = 1M: /tmp is mounted with size=1024k" "$(kv opts "$out")" "size=1024k"
 check_contains "tmp_inodes = 100: /tmp is mounted with nr_inodes=100" "$(kv opts "$out")" "nr_inodes=100"
@@ -136,16 +143,7 @@ note "host /tmp free space: $host_free KiB before, $(df --output=avail /tmp | ta
 wait_set_gone "$uid"
 
 # --- shm_size and shm_inodes bound the private /dev/shm ---------------------------
-out=$(pam_drive --service shm --as-user pamns-sec-bd -- sh -c "
-	echo opts=\$(findmnt -no OPTIONS /tmp)
-	echo shmopts=\$(findmnt -no OPTIONS /dev/shm)
-	dd if=/dev/zero of=/tmp/fill bs=64k count=64 2>&1 | grep -o 'No space left on device' | head -n 1 | sed 's/^/dd=/'
-	echo size=\$(stat -c %s /tmp/fill)
-	rm -f /tmp/fill
-	dd if=/dev/zero of=/dev/shm/fill bs=64k count=64 2>&1 | grep -o 'No space left on device' | head -n 1 | sed 's/^/shm=/'
-	echo shmsize=\$(stat -c %s /dev/shm/fill)
-	rm -f /dev/shm/fill
-	'$probe' fill /dev/shm 200" 2>&1)
+out=$(fill_both shm /dev/shm)
 check_eq "shm_size = 1M: the session opens" PAM_SUCCESS "$(kv open_rc "$out")" "$out"
 shmopts=$(kv shmopts "$out")
 check_contains "shm_size = 1M: /dev/shm is mounted with size=1024k" "$shmopts," "size=1024k,"
