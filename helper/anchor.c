@@ -97,6 +97,7 @@ static _noreturn_ void teardown_exit(struct anchor *a)
 	if (fstatat(a->dir_fd, a->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_ino == a->sock_ino)
 		(void)unlinkat(a->dir_fd, a->name, 0);
 	remove_uid_dir(a);
+	members_release(&a->members, true);
 	helper_log(LOG_INFO, "Set %s of uid %u torn down: no session and no process left", a->name,
 		a->plan.uid);
 	_exit(0);
@@ -159,6 +160,7 @@ static void try_teardown(struct anchor *a)
 		accept_all(a);
 		if (a->n_sessions > 0)
 			return;
+		members_release(&a->members, false);
 		helper_log(LOG_NOTICE,
 			"Set %s of uid %u torn down: no session and no process left; its "
 			"socket was no longer in %s/%u",
@@ -279,6 +281,7 @@ static int supersede(struct anchor *a, const struct pns_plan *login)
 static void handle_open(struct anchor *a, int cfd, const struct pns_plan *plan, int caller_pidfd)
 {
 	struct pns_msg m = {.type = PNS_MSG_REPLY};
+	int r;
 
 	/* A set is one account's: whatever led another uid's request here (a
 	 * link or mount left at the socket's name), refuse it. */
@@ -320,6 +323,17 @@ static void handle_open(struct anchor *a, int cfd, const struct pns_plan *plan, 
 	pns_strlcpy(m.reply.set_name, a->name, sizeof(m.reply.set_name));
 	int fds[2] = {a->self_pidfd, a->userns_fd};
 
+	/* Before the caller hears back, and so before it starts anything. */
+	r = members_add(&a->members, caller_pidfd);
+	if (r < 0) {
+		helper_log(LOG_ERR, "Set %s of uid %u cannot take a session into its cgroup: %s",
+			a->name, a->plan.uid, strerror(-r));
+		reply(a, cfd, r, "cannot move the session into the set's cgroup");
+		close(caller_pidfd);
+		if (a->n_sessions == 0 && a->joined)
+			check_empty(a);
+		return;
+	}
 	if (pns_send_msg(cfd, &m, fds, a->userns_fd >= 0 ? 2 : 1) < 0) {
 		close(caller_pidfd);
 		if (a->n_sessions == 0 && a->joined)
@@ -513,13 +527,21 @@ static _noreturn_ void anchor_fail(int sync_fd, int error)
 static void first_session(struct anchor *a, int caller_pidfd, int sync_fd)
 {
 	struct pns_msg m = {.type = PNS_MSG_REPLY};
-	int fds[2] = {a->self_pidfd, a->userns_fd};
+	int fds[2] = {a->self_pidfd, a->userns_fd}, r;
 
 	m.reply.set_id = a->set_id;
 	m.reply.session_id = ++a->next_id;
 	m.reply.created = true;
 	memcpy(m.reply.ns_ino, a->members.ns_ino, sizeof(a->members.ns_ino));
 	pns_strlcpy(m.reply.set_name, a->name, sizeof(m.reply.set_name));
+	r = members_add(&a->members, caller_pidfd);
+	if (r < 0) {
+		helper_log(LOG_ERR,
+			"Set %s of uid %u cannot take its first session into its cgroup: %s",
+			a->name, a->plan.uid, strerror(-r));
+		members_release(&a->members, true);
+		anchor_fail(sync_fd, r);
+	}
 	/* The helper kills us and removes the socket if this does not arrive. */
 	if (pns_send_msg(sync_fd, &m, fds, a->userns_fd >= 0 ? 2 : 1) < 0)
 		_exit(1);
@@ -553,10 +575,16 @@ static _noreturn_ void anchor_run(int run_fd, int dir_fd, const char *name, uint
 	a.started = pns_now_usec();
 	a.since = time(NULL);
 	a.self_pidfd = pns_pidfd_open(getpid());
-	if (a.self_pidfd < 0 || members_init(&a.members, plan->namespaces, userns_fd) < 0 ||
+	a.members.cg_fd = -1;
+	if (a.self_pidfd < 0 ||
+		members_init(&a.members, plan->namespaces, userns_fd, plan->uid, set_id) < 0 ||
 		drop_privileges() < 0) {
-		helper_log(LOG_ERR, "Failed to start the anchor of uid %u: %m", plan->uid);
-		anchor_fail(sync_fd, negative_errno());
+		int r = negative_errno();
+
+		helper_log(LOG_ERR, "Failed to start the anchor of uid %u: %s", plan->uid,
+			strerror(-r));
+		members_release(&a.members, true);
+		anchor_fail(sync_fd, r);
 	}
 	first_session(&a, caller_pidfd, sync_fd);
 	close(sync_fd);

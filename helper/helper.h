@@ -10,6 +10,7 @@
 #include "common/namespace.h"
 #include "common/plan.h"
 #include "common/proto.h"
+#include "common/setcg.h"
 
 /* How long the helper waits for an anchor, and a new anchor for its first session. */
 #define PNS_ANCHOR_REPLY_USEC (5 * 1000000ull)
@@ -28,7 +29,7 @@
  *   helper.c   main(): the request, the uid lock, join or create; forks the anchor
  *   limits.c   the limits the helper inherited and the anchor would keep
  *   anchor.c   the anchor: its start-up in the forked child, then serving the set
- *   members.c  which processes are in a set: the /proc walk (called by anchor.c)
+ *   members.c  which processes are in a set: its cgroup, or a /proc walk (called by anchor.c)
  *   setup.c    building the set's namespaces and mounts (called by anchor.c)
  *   userns.c   the set's user namespace (called by anchor.c)
  *   log.c      syslog and the error sentence for the reply (called by all)
@@ -70,14 +71,27 @@ _noreturn_ void anchor_start(int run_fd, int dir_fd, const char *name, uint64_t 
 
 /* members.c: which processes are in a set (DESIGN.md, "Lifetime of a set"). */
 struct set_members {
-	int proc_fd;		       /* /proc */
-	nlink_t task_nlink_one;	       /* of /proc/PID/task for a one-thread process */
+	int proc_fd;			  /* /proc */
+	int cg_root_fd;			  /* the pam_ns cgroup hierarchy (common/setcg.h) */
+	int cg_uid_fd;			  /* its directory of the set's uid */
+	int cg_fd;			  /* the set's cgroup; -1: no hierarchy, walk /proc */
+	char cg_path[PNS_SETCG_PATH_MAX]; /* "UID/SETID" */
+	nlink_t task_nlink_one;		  /* of /proc/PID/task for a one-thread process */
 	uint64_t ns_ino[_PNS_NSI_MAX]; /* the set's namespaces; 0: the set has none of the kind */
 };
-/* In the anchor, once the set is built and before it drops privileges:
- * open /proc and note the set's namespaces (the anchor's own, and the user
- * namespace userns_fd, -1 if none). */
-int members_init(struct set_members *m, unsigned namespaces, int userns_fd) _warn_unused_result_;
+/* In the anchor, once the set is built and before it drops privileges,
+ * with the uid lock held by the helper: open /proc and note the set's
+ * namespaces (the anchor's own, and the user namespace userns_fd, -1 if
+ * none); make the set's cgroup UID/SETID and move the anchor into it,
+ * or, where the hierarchy cannot be used, settle for walking /proc. */
+int members_init(struct set_members *m, unsigned namespaces, int userns_fd, uint32_t uid,
+	uint64_t set_id) _warn_unused_result_;
+/* A session's caller, pidfd, joins the set: into its cgroup, before it
+ * starts anything (nothing to do when walking /proc). */
+int members_add(const struct set_members *m, int pidfd) _warn_unused_result_;
+/* At teardown: the anchor leaves the set's cgroup and removes it, and its
+ * uid's directory if that is empty and uid_lock_held. */
+void members_release(struct set_members *m, bool uid_lock_held);
 /* Is the process /proc/pid (a decimal pid) in the set? */
 bool members_has(const struct set_members *m, const char *pid);
 enum members_walk_mode {
@@ -85,7 +99,7 @@ enum members_walk_mode {
 	MEMBERS_COUNT, /* count them all */
 	MEMBERS_KILL,  /* count them all, and SIGKILL each */
 };
-/* Walk /proc for the processes in the set, not counting the caller. */
+/* The processes in the set, not counting the caller (the anchor). */
 int members_walk(const struct set_members *m, enum members_walk_mode mode, unsigned *ret_count,
 	pid_t *ret_first);
 

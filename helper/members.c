@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Which processes are in a set: the anchor's walk of /proc (DESIGN.md,
- * "Lifetime of a set"). A process is in the set while any of its threads
- * is in any of the set's namespaces.
+ * Which processes are in a set (DESIGN.md, "Lifetime of a set"): those in
+ * the set's cgroup of the pam_ns hierarchy (common/setcg.h), where every
+ * session's caller is moved before it starts anything. Where that
+ * hierarchy cannot be used, the anchor walks /proc instead: then a process
+ * is in the set while any of its threads is in any of the set's
+ * namespaces.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,13 +19,88 @@
 
 #include "common/fdutil.h"
 #include "common/namespace.h"
+#include "common/sdunit.h"
+#include "common/setcg.h"
 #include "helper/helper.h"
 
-/* The set's namespaces as the anchor sees them, once it is built (helper.h). */
-int members_init(struct set_members *m, unsigned namespaces, int userns_fd)
+/* Remove the empty cgroups left in uid_fd by anchors that were killed.
+ * A live set's cgroup holds its anchor: rmdir() fails with EBUSY. */
+static void cg_sweep(int uid_fd)
+{
+	struct dirent *de;
+	DIR *d;
+
+	if (pns_opendir_at(uid_fd, &d) < 0)
+		return;
+	while ((de = readdir(d)))
+		if (de->d_type == DT_DIR && de->d_name[0] != '.')
+			(void)unlinkat(uid_fd, de->d_name, AT_REMOVEDIR);
+	closedir(d);
+}
+
+/* The set's cgroup UID/SETID, with the anchor in it. Called with the uid
+ * lock held (by the helper that forked us), like teardown. */
+static int cg_init(struct set_members *m, uint32_t uid, uint64_t set_id)
+{
+	struct stat st;
+	char uid_name[16];
+	const char *id;
+	int r;
+
+	m->cg_root_fd = pns_setcg_open();
+	if (m->cg_root_fd < 0)
+		return m->cg_root_fd;
+	pns_setcg_path(m->cg_path, uid, set_id);
+	/* The root is made 0555: writable by its owner, the anchor can remove
+	 * the uid's directory at teardown without CAP_DAC_OVERRIDE. */
+	if (fstatat(m->cg_root_fd, ".", &st, 0) < 0 ||
+		((st.st_mode & 07777) != 0755 && fchmodat(m->cg_root_fd, ".", 0755, 0) < 0))
+		return negative_errno();
+	snprintf(uid_name, sizeof(uid_name), "%u", uid);
+	if (mkdirat(m->cg_root_fd, uid_name, 0700) < 0 && errno != EEXIST)
+		return negative_errno();
+	m->cg_uid_fd =
+		openat(m->cg_root_fd, uid_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (m->cg_uid_fd < 0)
+		return negative_errno();
+	cg_sweep(m->cg_uid_fd);
+	id = strchr(m->cg_path, '/') + 1;
+	if (mkdirat(m->cg_uid_fd, id, 0755) < 0)
+		return negative_errno();
+	m->cg_fd = openat(m->cg_uid_fd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (m->cg_fd < 0) {
+		r = negative_errno();
+		(void)unlinkat(m->cg_uid_fd, id, AT_REMOVEDIR);
+		return r;
+	}
+	r = pns_setcg_attach(m->cg_fd, getpid());
+	if (r < 0) {
+		(void)unlinkat(m->cg_uid_fd, id, AT_REMOVEDIR);
+		return r;
+	}
+	return 0;
+}
+
+/* The set's namespaces as the anchor sees them, once it is built, and its
+ * cgroup (helper.h). */
+int members_init(
+	struct set_members *m, unsigned namespaces, int userns_fd, uint32_t uid, uint64_t set_id)
 {
 	struct stat st;
 	char path[32];
+	int r;
+
+	m->cg_root_fd = m->cg_uid_fd = m->cg_fd = -1;
+	r = cg_init(m, uid, set_id);
+	if (r < 0) {
+		helper_log(LOG_DEBUG,
+			"Set of uid %u: no cgroup in the pam_ns hierarchy (%s); its processes are "
+			"found by walking /proc",
+			uid, strerror(-r));
+		m->cg_fd = safe_close(m->cg_fd);
+		m->cg_uid_fd = safe_close(m->cg_uid_fd);
+		m->cg_root_fd = safe_close(m->cg_root_fd);
+	}
 
 	m->proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (m->proc_fd < 0)
@@ -81,6 +159,24 @@ static int thread_in_set(const struct set_members *m, const char *dir)
 	return r;
 }
 
+static int cg_read(
+	const struct set_members *m, int (*fn)(pid_t pid, void *userdata), void *userdata);
+
+static int match_pid(pid_t pid, void *userdata)
+{
+	return pid == *(pid_t *)userdata;
+}
+
+/* Cgroup mode: is the process /proc/pid in the set's cgroup? Its
+ * cgroup.procs, not /proc/PID/cgroup: a main thread that has exited
+ * shows the root cgroup there while the other threads run in ours. */
+static bool cg_has(const struct set_members *m, const char *pid)
+{
+	pid_t want = (pid_t)atoi(pid);
+
+	return want > 0 && cg_read(m, match_pid, &want) > 0;
+}
+
 /*
  * A process is in the set if any of its live threads is (DESIGN.md,
  * "Lifetime of a set"). The main thread answers for nearly every process;
@@ -89,6 +185,8 @@ static int thread_in_set(const struct set_members *m, const char *dir)
  */
 bool members_has(const struct set_members *m, const char *pid)
 {
+	if (m->cg_fd >= 0)
+		return cg_has(m, pid);
 	char path[32 + sizeof(((struct dirent *)0)->d_name)];
 	struct stat st;
 	struct dirent *de;
@@ -134,37 +232,126 @@ static void kill_member(const struct set_members *m, pid_t pid, const char *name
 	close(fd);
 }
 
-/* Find the processes in the set (any of its namespaces), not counting us:
- * the first one, all of them, or all of them killed with SIGKILL. */
-int members_walk(const struct set_members *m, enum members_walk_mode mode, unsigned *ret_count,
-	pid_t *ret_first)
+struct walk {
+	const struct set_members *m;
+	enum members_walk_mode mode;
+	pid_t self;
+	unsigned count;
+	pid_t first;
+};
+
+static void found(struct walk *w, pid_t pid, const char *name)
 {
+	if (w->count++ == 0)
+		w->first = pid;
+	if (w->mode == MEMBERS_KILL)
+		kill_member(w->m, pid, name);
+}
+
+static int cg_found(pid_t pid, void *userdata)
+{
+	struct walk *w = userdata;
+	char name[16];
+
+	if (pid == w->self)
+		return 0;
+	snprintf(name, sizeof(name), "%d", (int)pid);
+	found(w, pid, name);
+	return w->mode == MEMBERS_FIRST;
+}
+
+/* Cgroup mode: the pids in the set's cgroup.procs, to fn until it
+ * returns non-zero (returned). */
+static int cg_read(
+	const struct set_members *m, int (*fn)(pid_t pid, void *userdata), void *userdata)
+{
+	_cleanup_close_ int fd = openat(m->cg_fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+	struct pns_pid_parser p = {0};
+	char buf[512];
+	ssize_t n;
 	int r;
-	unsigned count = 0;
-	pid_t first = 0, self = getpid();
+
+	if (fd < 0)
+		return negative_errno();
+	do {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0)
+			return negative_errno();
+		r = pns_pid_parse(&p, buf, (size_t)n, fn, userdata);
+	} while (r == 0 && n > 0);
+	return r;
+}
+
+/* Walk mode: every process of the host, through /proc. */
+static int proc_walk(struct walk *w)
+{
 	struct dirent *de;
 	DIR *d;
+	int r;
 
-	r = pns_opendir_at(m->proc_fd, &d);
+	r = pns_opendir_at(w->m->proc_fd, &d);
 	if (r < 0)
 		return r;
 	while ((de = readdir(d))) {
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
 
-		if (*end || pid <= 0 || pid == self)
+		if (*end || pid <= 0 || pid == w->self)
 			continue;
-		if (!members_has(m, de->d_name))
+		if (!members_has(w->m, de->d_name))
 			continue;
-		if (count++ == 0)
-			first = (pid_t)pid;
-		if (mode == MEMBERS_KILL)
-			kill_member(m, (pid_t)pid, de->d_name);
-		else if (mode == MEMBERS_FIRST)
+		found(w, (pid_t)pid, de->d_name);
+		if (w->mode == MEMBERS_FIRST)
 			break;
 	}
 	closedir(d);
-	*ret_count = count;
-	*ret_first = first;
 	return 0;
+}
+
+/* Find the processes in the set, not counting us: the first one, all of
+ * them, or all of them killed with SIGKILL. */
+int members_walk(const struct set_members *m, enum members_walk_mode mode, unsigned *ret_count,
+	pid_t *ret_first)
+{
+	struct walk w = {.m = m, .mode = mode, .self = getpid()};
+	int r = m->cg_fd >= 0 ? cg_read(m, cg_found, &w) : proc_walk(&w);
+
+	if (r < 0)
+		return r;
+	*ret_count = w.count;
+	*ret_first = w.first;
+	return 0;
+}
+
+int members_add(const struct set_members *m, int pidfd)
+{
+	pid_t pid;
+	int r;
+
+	if (m->cg_fd < 0)
+		return 0;
+	r = pns_pidfd_to_pid(pidfd, &pid);
+	if (r < 0)
+		return r;
+	return pns_setcg_attach(m->cg_fd, pid);
+}
+
+void members_release(struct set_members *m, bool uid_lock_held)
+{
+	char uid_name[16];
+
+	if (m->cg_fd < 0)
+		return;
+	/* Out of it, or it cannot be removed. */
+	if (pns_setcg_attach(m->cg_root_fd, getpid()) < 0)
+		return;
+	(void)unlinkat(m->cg_uid_fd, strchr(m->cg_path, '/') + 1, AT_REMOVEDIR);
+	/* The uid's directory goes with its last set; a helper that makes a
+	 * new set holds the lock while its anchor makes its cgroup. */
+	if (uid_lock_held) {
+		snprintf(uid_name, sizeof(uid_name), "%.*s", (int)strcspn(m->cg_path, "/"),
+			m->cg_path);
+		(void)unlinkat(m->cg_root_fd, uid_name, AT_REMOVEDIR);
+	}
+	m->cg_fd = safe_close(m->cg_fd);
 }

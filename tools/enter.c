@@ -48,6 +48,34 @@ static int run_and_wait(char *const argv[])
 	return EXIT_TROUBLE;
 }
 
+/*
+ * Count this process, and so the command, among the set's processes: into
+ * the set's cgroup (common/setcg.h), so that the set is not torn down
+ * under the command. A set whose anchor walks /proc has no cgroup, and
+ * finds us by our namespaces.
+ */
+static void join_set_cgroup(const struct target *t, const char *set)
+{
+	_cleanup_close_ int root_fd = -1, dir_fd = -1;
+	char path[PNS_SETCG_PATH_MAX];
+	int r;
+
+	root_fd = pns_setcg_open();
+	if (root_fd < 0)
+		return;
+	pns_setcg_path(path, t->set.status.uid, t->set.status.set_id);
+	dir_fd = openat(root_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dir_fd < 0)
+		return;
+	r = pns_setcg_attach(dir_fd, getpid());
+	if (r < 0) {
+		fprintf(stderr,
+			"%s: Warning: cannot count this command among the processes of set %s "
+			"(%s): the set may end while it runs\n",
+			program_name, set, strerror(-r));
+	}
+}
+
 int cmd_enter(const struct options *o)
 {
 	struct target t = {.dir_fd = -1, .pidfd = -1};
@@ -95,6 +123,7 @@ int cmd_enter(const struct options *o)
 	 * is the administrator's, not the user's, and stays outside every
 	 * session's domain, as pam_nsctl itself does (docs/DESIGN.md, "The
 	 * /proc door"). */
+	join_set_cgroup(&t, set);
 	r = pns_join_set(t.pidfd, namespaces, t.set.status.ns_ino, -1);
 	if (r == -ESTALE) {
 		/* Cannot happen with a pidfd; never run a command in the wrong place. */

@@ -39,6 +39,7 @@
 #include "common/parse.h"
 #include "common/plan.h"
 #include "common/policy.h"
+#include "common/setcg.h"
 #include "common/sdunit.h"
 #include "tools/outcome.h"
 #ifndef PNS_CONFIG_FILE
