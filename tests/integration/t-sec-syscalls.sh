@@ -139,6 +139,31 @@ out=$(pam_drive --service fault pamns-sec-sc -- sh -c "$probe_cmd" 2>&1)
 check_eq "no fault through the strace wrapper: the session opens" PAM_SUCCESS "$(kv open_rc "$out")" "$out"
 wait_set_gone "$uid"
 
+# --- no cgroup hierarchy: the anchor walks /proc instead ---------------------------
+# Where the named cgroup v1 hierarchy cannot be made (no fsopen() before Linux
+# 5.2, cgroup_no_v1=named, a container's cgroup namespace), a set is made
+# as usual and finds its processes by walking /proc: a process left behind
+# holds the set, and the set goes when it exits.
+for c in "inject=fsopen:error=ENOSYS" "inject=fsconfig:error=EINVAL" "inject=fsmount:error=EPERM"; do
+	echo "$c" >"$spec"
+	mark=$(syslog_lines)
+	out=$(pam_drive --service fault pamns-sec-sc -- sh -c "$probe_cmd; setsid sleep 300 </dev/null >/dev/null 2>&1 & echo bg=\$!" 2>&1)
+	check_eq "no hierarchy ($c): the session opens" PAM_SUCCESS "$(kv open_rc "$out")" "$out"
+	bg=$(kv bg "$out")
+	if [ -n "$bg" ]; then
+		defer_eval "kill -KILL $bg 2>/dev/null"
+		sleep 0.5
+		check_eq "no hierarchy ($c): a process left behind holds the set" 1 "$(set_socket_count "$uid")" "$out"
+		if [ -n "${PNS_SYSLOG_FILE:-}" ] && [ -r "$PNS_SYSLOG_FILE" ]; then
+			check_contains "no hierarchy ($c): the anchor says it walks /proc" \
+				"$(tail -n +"$((mark + 1))" "$PNS_SYSLOG_FILE")" "found by walking /proc"
+		fi
+		kill -KILL "$bg"
+	fi
+	leftovers "no hierarchy ($c)" "$mark"
+done
+: >"$spec"
+
 # --- in the PAM caller ------------------------------------------------------------
 drive_traced() { # SPEC PAM-DRIVE-ARGS...
 	local s=$1
