@@ -23,6 +23,20 @@
  *   "session child", which setns()es into that user namespace, takes the
  *   uid and gid, drops every capability set and exits, and is reaped.
  *
+ *   floor [-n N] [-W WARMUP] --join
+ *       The floor of joining a held set, what a join cannot avoid: a server
+ *       process (the "anchor") unshares mount, IPC and UTS namespaces and
+ *       makes the --full mounts and host name, then answers on a listening
+ *       SOCK_SEQPACKET unix socket bound to a path. Per login, a forked
+ *       child (the "login") times: pidfd_open() of itself, socket(),
+ *       connect(), one message carrying that pidfd (SCM_RIGHTS), the reply
+ *       carrying a pidfd of the server, and setns(pidfd,
+ *       NEWNS|NEWIPC|NEWUTS) into the server's namespaces; then it exits
+ *       (untimed, as are fork and reaping). The server accepts, receives,
+ *       checks the peer's credentials (SO_PEERCRED), replies with its pidfd
+ *       and closes, as the module's anchor does for a join; no policy, no
+ *       PAM, no session count, no close round trip.
+ *
  *   floor [-n N] [-W WARMUP] --exec PATH [ARG...]
  *       The cost of starting a program as the module starts its helper:
  *       vfork (CLONE_VM|CLONE_VFORK, as the module does), execve(PATH, ARG...),
@@ -58,7 +72,9 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -199,6 +215,192 @@ static bool userns_work(void)
 	return ok;
 }
 
+/* Send one byte with fd (if >= 0) attached; false on failure. */
+static bool send_fd(int sock, int fd)
+{
+	char b = 1, ctl[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = &b, .iov_len = 1};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *c;
+
+	if (fd >= 0) {
+		mh.msg_control = ctl;
+		mh.msg_controllen = sizeof(ctl);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	return sendmsg(sock, &mh, MSG_NOSIGNAL) == 1;
+}
+
+/* Receive one message and the fd it carries (-1 if none); false on failure. */
+static bool recv_fd(int sock, int *ret_fd)
+{
+	char b[64], ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {.iov_base = b, .iov_len = sizeof(b)};
+	struct msghdr mh = {.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = ctl,
+		.msg_controllen = sizeof(ctl)};
+	struct cmsghdr *c;
+	ssize_t n;
+
+	*ret_fd = -1;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return false;
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+			c->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
+	return true;
+}
+
+/* The join floor's server: builds its namespaces, then answers until killed. */
+static _Noreturn void join_server(int listen_fd, int sync_fd)
+{
+	static const char host[] = "floor-bench";
+	int self_pidfd;
+	char c = 1;
+
+	if (unshare(NS_FLAGS) < 0 || mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0 ||
+		mount("floor", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=25%") < 0 ||
+		mount("floor", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=25%") <
+			0 ||
+		sethostname(host, sizeof(host) - 1) < 0)
+		_exit(1);
+	self_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (self_pidfd < 0 || write(sync_fd, &c, 1) != 1)
+		_exit(1);
+	close(sync_fd);
+	for (;;) {
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		int cfd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC), fd;
+
+		if (cfd < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid == 0 &&
+			recv_fd(cfd, &fd)) {
+			if (fd >= 0)
+				close(fd);
+			(void)send_fd(cfd, self_pidfd);
+		}
+		close(cfd);
+	}
+}
+
+/* One login's join, timed in a forked child; 0 on success. */
+static _Noreturn void join_login(const char *path, int out_fd)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	uint64_t t0, t1;
+	int self, s, pidfd;
+
+	t0 = now_ns();
+	self = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (self < 0 || s < 0)
+		_exit(1);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || !send_fd(s, self) ||
+		!recv_fd(s, &pidfd) || pidfd < 0 || setns(pidfd, NS_FLAGS) < 0)
+		_exit(1);
+	t1 = now_ns() - t0;
+	_exit(write(out_fd, &t1, sizeof(t1)) == sizeof(t1) ? 0 : 1);
+}
+
+static int join_floor(unsigned n, unsigned warmup)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char dir[] = "/tmp/floor-join.XXXXXX", path[64];
+	uint64_t *t = calloc(n, sizeof(*t));
+	int lfd, sv[2], status, rc = 0;
+	unsigned fails = 0;
+	size_t got = 0;
+	pid_t server;
+	char b;
+
+	if (!t || !mkdtemp(dir))
+		return 2;
+	snprintf(path, sizeof(path), "%s/s", dir);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 64) < 0 ||
+		socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		perror("floor: join socket");
+		rmdir(dir);
+		return 2;
+	}
+	server = fork();
+	if (server < 0)
+		return 2;
+	if (server == 0) {
+		close(sv[0]);
+		join_server(lfd, sv[1]);
+	}
+	close(sv[1]);
+	close(lfd);
+	if (read(sv[0], &b, 1) != 1) {
+		fputs("floor: the join server did not come up\n", stderr);
+		rc = 2;
+		goto out;
+	}
+	fflush(NULL);
+	for (unsigned it = 0; it < warmup + n; it++) {
+		uint64_t v = 0;
+		int p[2];
+		bool ok;
+		pid_t pid;
+
+		if (pipe2(p, O_CLOEXEC) < 0) {
+			rc = 2;
+			goto out;
+		}
+		pid = fork();
+		if (pid < 0) {
+			rc = 2;
+			goto out;
+		}
+		if (pid == 0) {
+			close(p[0]);
+			join_login(path, p[1]);
+		}
+		close(p[1]);
+		ok = read(p[0], &v, sizeof(v)) == sizeof(v);
+		close(p[0]);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		if (it < warmup)
+			continue;
+		if (!ok) {
+			fails++;
+			continue;
+		}
+		t[got++] = v;
+	}
+	qsort(t, got, sizeof(*t), cmp_u64);
+	printf("RESULT joinfloor n=%zu fails=%u p50=%.1f p90=%.1f p99=%.1f\n", got, fails,
+		pct(t, got, 50), pct(t, got, 90), pct(t, got, 99));
+	rc = fails ? 1 : 0;
+out:
+	kill(server, SIGKILL);
+	while (waitpid(server, &status, 0) < 0 && errno == EINTR)
+		;
+	close(sv[0]);
+	unlink(path);
+	rmdir(dir);
+	return rc;
+}
+
 /* The child of vfork only execs or _exits, in this frame. */
 static __attribute__((noinline)) pid_t spawn(char **argv)
 {
@@ -317,10 +519,11 @@ int main(int argc, char **argv)
 		{"rss", no_argument, NULL, 'R'},
 		{"exec", no_argument, NULL, 'E'},
 		{"noop", no_argument, NULL, 'N'},
+		{"join", no_argument, NULL, 'J'},
 		{},
 	};
 	unsigned n = 500, warmup = 20, fails = 0;
-	bool full = false, userns = false, exec = false;
+	bool full = false, userns = false, exec = false, join = false;
 	uint64_t *create, *whole;
 	size_t got = 0;
 	int self_mnt, self_ipc, self_uts, c;
@@ -346,8 +549,12 @@ int main(int argc, char **argv)
 		case 'E':
 			exec = true;
 			break;
+		case 'J':
+			join = true;
+			break;
 		default:
 			fputs("usage: floor [-n N] [-W WARMUP] [--full] [--userns]\n"
+			      "       floor [-n N] [-W WARMUP] --join\n"
 			      "       floor [-n N] [-W WARMUP] --exec PATH [ARG...]\n"
 			      "       floor --rss | --noop\n",
 				stderr);
@@ -363,6 +570,8 @@ int main(int argc, char **argv)
 		}
 		return exec_cost(n, warmup, argv + optind);
 	}
+	if (join)
+		return join_floor(n, warmup);
 	create = calloc(n, sizeof(*create));
 	whole = calloc(n, sizeof(*whole));
 	if (!create || !whole)
