@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -29,8 +30,8 @@
 
 int pns_setcg_open(void)
 {
-	_cleanup_close_ int fs_fd = -1;
-	int mnt_fd;
+	_cleanup_close_ int fs_fd = -1, mnt_fd = -1;
+	int fd;
 
 	fs_fd = (int)syscall(SYS_fsopen, "cgroup", PNS_FSOPEN_CLOEXEC);
 	if (fs_fd < 0)
@@ -46,7 +47,16 @@ int pns_setcg_open(void)
 	mnt_fd = (int)syscall(SYS_fsmount, fs_fd, PNS_FSMOUNT_CLOEXEC, 0);
 	if (mnt_fd < 0)
 		return negative_errno();
-	return mnt_fd;
+	/* The sets live below "sets", which is never removed: it keeps the
+	 * hierarchy. A hierarchy left without cgroups is destroyed, and one of
+	 * the same name cannot be made again for tens of milliseconds (EBUSY):
+	 * the next login would have to do without. */
+	if (mkdirat(mnt_fd, PNS_SETCG_SETS, 0755) < 0 && errno != EEXIST)
+		return negative_errno();
+	fd = openat(mnt_fd, PNS_SETCG_SETS, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	return fd;
 }
 
 void pns_setcg_path(char buf[static PNS_SETCG_PATH_MAX], uint32_t uid, uint64_t set_id)

@@ -19,18 +19,20 @@
 #include "common/macro.h"
 
 #define PNS_SETCG_HIERARCHY "pam_ns"
+/* The cgroup that holds the sets' cgroups: made once, never removed. */
+#define PNS_SETCG_SETS "sets"
 /* "UID/SETID": 10 digits, a slash, 16 hex digits. */
 #define PNS_SETCG_PATH_MAX 32
 
 /*
- * The hierarchy's root directory, made if there is none (needs
- * CAP_SYS_ADMIN). -errno where named cgroup v1 hierarchies cannot be used:
- * no fsopen() (before Linux 5.2), cgroup_no_v1=named, or a cgroup namespace
- * other than the host's when no set has made the hierarchy yet (-EPERM).
+ * The hierarchy's cgroup "sets", hierarchy and cgroup made if there are
+ * none (needs CAP_SYS_ADMIN). Its parent is the hierarchy's root. -errno where named cgroup v1
+ * hierarchies cannot be used: no fsopen() (before Linux 5.2), cgroup_no_v1=named, or a cgroup
+ * namespace other than the host's when no set has made the hierarchy yet (-EPERM).
  */
 int pns_setcg_open(void) _warn_unused_result_;
 
-/* The cgroup of a set, relative to the hierarchy's root: "UID/SETID". */
+/* The cgroup of a set, relative to "sets": "UID/SETID". */
 void pns_setcg_path(char buf[static PNS_SETCG_PATH_MAX], uint32_t uid, uint64_t set_id);
 
 /* Move process pid (all its threads) into the cgroup dir_fd. */

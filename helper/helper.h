@@ -72,7 +72,7 @@ _noreturn_ void anchor_start(int run_fd, int dir_fd, const char *name, uint64_t 
 /* members.c: which processes are in a set (DESIGN.md, "Lifetime of a set"). */
 struct set_members {
 	int proc_fd;			  /* /proc */
-	int cg_root_fd;			  /* the pam_ns cgroup hierarchy (common/setcg.h) */
+	int cg_sets_fd;			  /* "sets" in the pam_ns hierarchy (common/setcg.h) */
 	int cg_uid_fd;			  /* its directory of the set's uid */
 	int cg_fd;			  /* the set's cgroup; -1: no hierarchy, walk /proc */
 	char cg_path[PNS_SETCG_PATH_MAX]; /* "UID/SETID" */

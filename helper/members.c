@@ -42,25 +42,19 @@ static void cg_sweep(int uid_fd)
  * lock held (by the helper that forked us), like teardown. */
 static int cg_init(struct set_members *m, uint32_t uid, uint64_t set_id)
 {
-	struct stat st;
 	char uid_name[16];
 	const char *id;
 	int r;
 
-	m->cg_root_fd = pns_setcg_open();
-	if (m->cg_root_fd < 0)
-		return m->cg_root_fd;
+	m->cg_sets_fd = pns_setcg_open();
+	if (m->cg_sets_fd < 0)
+		return m->cg_sets_fd;
 	pns_setcg_path(m->cg_path, uid, set_id);
-	/* The root is made 0555: writable by its owner, the anchor can remove
-	 * the uid's directory at teardown without CAP_DAC_OVERRIDE. */
-	if (fstatat(m->cg_root_fd, ".", &st, 0) < 0 ||
-		((st.st_mode & 07777) != 0755 && fchmodat(m->cg_root_fd, ".", 0755, 0) < 0))
-		return negative_errno();
 	snprintf(uid_name, sizeof(uid_name), "%u", uid);
-	if (mkdirat(m->cg_root_fd, uid_name, 0700) < 0 && errno != EEXIST)
+	if (mkdirat(m->cg_sets_fd, uid_name, 0700) < 0 && errno != EEXIST)
 		return negative_errno();
 	m->cg_uid_fd =
-		openat(m->cg_root_fd, uid_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		openat(m->cg_sets_fd, uid_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (m->cg_uid_fd < 0)
 		return negative_errno();
 	cg_sweep(m->cg_uid_fd);
@@ -90,7 +84,7 @@ int members_init(
 	char path[32];
 	int r;
 
-	m->cg_root_fd = m->cg_uid_fd = m->cg_fd = -1;
+	m->cg_sets_fd = m->cg_uid_fd = m->cg_fd = -1;
 	r = cg_init(m, uid, set_id);
 	if (r < 0) {
 		helper_log(LOG_DEBUG,
@@ -99,7 +93,7 @@ int members_init(
 			uid, strerror(-r));
 		m->cg_fd = safe_close(m->cg_fd);
 		m->cg_uid_fd = safe_close(m->cg_uid_fd);
-		m->cg_root_fd = safe_close(m->cg_root_fd);
+		m->cg_sets_fd = safe_close(m->cg_sets_fd);
 	}
 
 	m->proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -338,12 +332,14 @@ int members_add(const struct set_members *m, int pidfd)
 
 void members_release(struct set_members *m, bool uid_lock_held)
 {
+	_cleanup_close_ int root_fd = -1;
 	char uid_name[16];
 
 	if (m->cg_fd < 0)
 		return;
-	/* Out of it, or it cannot be removed. */
-	if (pns_setcg_attach(m->cg_root_fd, getpid()) < 0)
+	/* Out of it, to the hierarchy's root, or it cannot be removed. */
+	root_fd = openat(m->cg_sets_fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0 || pns_setcg_attach(root_fd, getpid()) < 0)
 		return;
 	(void)unlinkat(m->cg_uid_fd, strchr(m->cg_path, '/') + 1, AT_REMOVEDIR);
 	/* The uid's directory goes with its last set; a helper that makes a
@@ -351,7 +347,7 @@ void members_release(struct set_members *m, bool uid_lock_held)
 	if (uid_lock_held) {
 		snprintf(uid_name, sizeof(uid_name), "%.*s", (int)strcspn(m->cg_path, "/"),
 			m->cg_path);
-		(void)unlinkat(m->cg_root_fd, uid_name, AT_REMOVEDIR);
+		(void)unlinkat(m->cg_sets_fd, uid_name, AT_REMOVEDIR);
 	}
 	m->cg_fd = safe_close(m->cg_fd);
 }

@@ -27,14 +27,15 @@ sec_std_policy ""
 sec_stack user "config=$PNS_CONF helper=$PNS_HELPER debug"
 nsctl() { timeout 60 "$PNS_NSCTL" "$@"; }
 
-# cg SNIPPET: run the sh snippet with the hierarchy mounted at $CG, in a
-# private mount namespace of its own (the host's mount table never sees it).
+# cg SNIPPET: run the sh snippet with the hierarchy mounted in a private
+# mount namespace of its own (the host's mount table never sees it), $CG
+# its cgroup "sets", which holds the sets' UID/SETID.
 CG=$PNS_T/cg
 mkdir -p "$CG"
 cg() {
 	unshare -m --propagation private sh -c '
 		mount -t cgroup -o none,name=pam_ns pamns-test-cg "$1" || exit 125
-		CG=$1
+		CG=$1/sets
 		eval "$2"' sh "$CG" "$1"
 }
 if ! cg true 2>"$PNS_T/cg.err"; then
@@ -58,7 +59,7 @@ if sec_hold a --service user --as-user pamns-sec-cg -- sh -c 'echo pid=$$; echo 
 	check_eq "held: so is the PAM caller (pam-drive)" 1 \
 		"$(printf '%s\n' "$procs" | grep -cx "$(pgrep -P "$caller" -x pam-drive || echo "$caller")")" \
 		"caller $caller: $(cat /proc/"$caller"/cgroup 2>&1); procs: $procs"
-	check_eq "held: the shell's /proc/PID/cgroup names the set" "/$uid/$sets" \
+	check_eq "held: the shell's /proc/PID/cgroup names the set" "/sets/$uid/$sets" \
 		"$(sed -n 's/^[0-9]*:name=pam_ns://p' "/proc/$shell/cgroup")"
 	check_eq "held: the uid's directory is root's, mode 0700" "0 700" \
 		"$(cg "stat -c '%u %a' \"\$CG/$uid\"")"
@@ -91,6 +92,7 @@ EOF
 else
 	fail "held: the session opens" "$(cat "${SEC_HOLD_OUT[a]}")"
 fi
+check_eq "the hierarchy keeps its cgroup sets, root's, mode 0755" "0 755" "$(cg "stat -c '%u %a' \"\$CG\"")"
 if wait_until "$PNS_WAIT" _cg_uid_gone; then
 	pass "the session ended: the set's cgroup and the uid's directory are gone"
 else
@@ -144,7 +146,7 @@ if sec_hold c --service user --as-user pamns-sec-cg -- sh -c 'echo ready; exec c
 	sec_release c
 	check_eq "killed anchor: its cgroup is left behind" "$stale" "$(cg_sets)"
 	# The dead anchor's socket answers nobody: the next login makes a new set.
-	out=$(pam_drive --service user --as-user pamns-sec-cg -- sh -c "echo sets=\$(sed -n 's/^[0-9]*:name=pam_ns:.[0-9]*.//p' /proc/self/cgroup)" 2>&1)
+	out=$(pam_drive --service user --as-user pamns-sec-cg -- sh -c "echo sets=\$(sed -n 's|^[0-9]*:name=pam_ns:/sets/[0-9]*/||p' /proc/self/cgroup)" 2>&1)
 	check_eq "killed anchor: the next login opens" PAM_SUCCESS "$(kv open_rc "$out")" "$out"
 	check_ne "killed anchor: the next login is in a new cgroup" "$stale" "$(kv sets "$out")" "$out"
 	if wait_set_gone "$uid" && wait_until "$PNS_WAIT" _cg_uid_gone; then
