@@ -92,7 +92,7 @@ EOF
 else
 	fail "held: the session opens" "$(cat "${SEC_HOLD_OUT[a]}")"
 fi
-check_eq "the hierarchy keeps its cgroup sets, root's, mode 0755" "0 755" "$(cg "stat -c '%u %a' \"\$CG\"")"
+check_eq "the hierarchy keeps its cgroup sets, root's, mode 0700" "0 700" "$(cg "stat -c '%u %a' \"\$CG\"")"
 if wait_until "$PNS_WAIT" _cg_uid_gone; then
 	pass "the session ended: the set's cgroup and the uid's directory are gone"
 else

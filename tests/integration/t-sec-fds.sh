@@ -91,8 +91,16 @@ if sec_hold a --service drive --as-user pamns-sec-fd -- sh -c 'echo mnt=$(readli
 	afds=$("$probe" fds "$anchor" | norm)
 	check_ne "anchor: its descriptors can be listed (by root)" "" "$afds"
 	note "anchor fds: $(paste -sd"," <<<"$afds")"
-	check_eq "anchor: only /dev/null, its state dirs, /proc, sockets and pidfds" "" \
-		"$(grep -vE "^fd [0-9]+ -> (/dev/null|$PNS_RUN_DIR|$PNS_RUN_DIR/$uid|/proc|socket|anon_inode:\[pidfd\])$" <<<"$afds")" "$afds"
+	# (/sets...: the set's cgroup and its parents, in the pam_ns cgroup
+	# hierarchy, which the anchor opens as a mount attached nowhere)
+	check_eq "anchor: only /dev/null, its state dirs, /proc, its cgroup, sockets and pidfds" "" \
+		"$(grep -vE "^fd [0-9]+ -> (/dev/null|$PNS_RUN_DIR|$PNS_RUN_DIR/$uid|/proc|/sets|/sets/$uid|/sets/$uid/[0-9a-f]{16}|socket|anon_inode:\[pidfd\])$" <<<"$afds")" "$afds"
+	bad=
+	for f in $(sed -n 's|^fd \([0-9]*\) -> /sets.*|\1|p' <<<"$afds"); do
+		t="$(stat -L -f -c %T "/proc/$anchor/fd/$f") $(stat -L -c %F "/proc/$anchor/fd/$f")"
+		[ "$t" = "cgroupfs directory" ] || bad="$bad fd $f: $t;"
+	done
+	check_eq "anchor: its /sets descriptors are directories of the cgroup hierarchy" "" "$bad" "$afds"
 	check_eq "anchor: stdio is /dev/null" "fd 0 -> /dev/null|fd 1 -> /dev/null|fd 2 -> /dev/null" \
 		"$(grep -E '^fd [012] ' <<<"$afds" | paste -sd'|')" "$afds"
 	sec_release a
