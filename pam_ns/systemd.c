@@ -44,16 +44,18 @@ static struct {
 	int (*new_method_call)(sd_bus *bus, sd_bus_message **m, const char *destination,
 		const char *path, const char *interface, const char *member);
 	int (*append)(sd_bus_message *m, const char *types, ...);
-	int (*call)(sd_bus *bus, sd_bus_message *m, uint64_t usec, sd_bus_error *ret_error,
-		sd_bus_message **reply);
+	int (*call_async)(sd_bus *bus, sd_bus_slot **slot, sd_bus_message *m,
+		sd_bus_message_handler_t callback, void *userdata, uint64_t usec);
 	int (*read)(sd_bus_message *m, const char *types, ...);
 	sd_bus_message *(*message_unref)(sd_bus_message *m);
-	int (*match_signal)(sd_bus *bus, sd_bus_slot **ret, const char *sender, const char *path,
-		const char *interface, const char *member, sd_bus_message_handler_t callback,
+	int (*match_signal_async)(sd_bus *bus, sd_bus_slot **ret, const char *sender,
+		const char *path, const char *interface, const char *member,
+		sd_bus_message_handler_t callback, sd_bus_message_handler_t install_callback,
 		void *userdata);
 	int (*process)(sd_bus *bus, sd_bus_message **r);
 	int (*wait)(sd_bus *bus, uint64_t timeout_usec);
-	void (*error_free)(sd_bus_error *e);
+	int (*is_method_error)(sd_bus_message *m, const char *name);
+	const sd_bus_error *(*get_error)(sd_bus_message *m);
 	bool loaded;
 } sd;
 
@@ -70,26 +72,28 @@ static int load_libsystemd(char *why, size_t size)
 		"sd_bus_flush_close_unref",
 		"sd_bus_message_new_method_call",
 		"sd_bus_message_append",
-		"sd_bus_call",
+		"sd_bus_call_async",
 		"sd_bus_message_read",
 		"sd_bus_message_unref",
-		"sd_bus_match_signal",
+		"sd_bus_match_signal_async",
 		"sd_bus_process",
 		"sd_bus_wait",
-		"sd_bus_error_free",
+		"sd_bus_message_is_method_error",
+		"sd_bus_message_get_error",
 	};
 	void **slots[] = {
 		(void **)&sd.open_system,
 		(void **)&sd.flush_close_unref,
 		(void **)&sd.new_method_call,
 		(void **)&sd.append,
-		(void **)&sd.call,
+		(void **)&sd.call_async,
 		(void **)&sd.read,
 		(void **)&sd.message_unref,
-		(void **)&sd.match_signal,
+		(void **)&sd.match_signal_async,
 		(void **)&sd.process,
 		(void **)&sd.wait,
-		(void **)&sd.error_free,
+		(void **)&sd.is_method_error,
+		(void **)&sd.get_error,
 	};
 	void *h;
 
@@ -114,41 +118,62 @@ static int load_libsystemd(char *why, size_t size)
 }
 
 struct job_wait {
-	const char *job; /* the object path StartTransientUnit returned; NULL until then */
-	char result[32]; /* JobRemoved's result: "done", "failed", ... */
-	bool removed;
+	const char *unit;      /* the scope asked for: one job of the manager's is for it */
+	char job[128];	       /* the object path StartTransientUnit returned */
+	char removed_job[128]; /* JobRemoved's path for the unit */
+	char result[32];       /* JobRemoved's result: "done", "failed", ... */
+	char error[160];       /* StartTransientUnit's error, if it failed */
+	int error_r;
+	bool replied, removed;
 };
 
+/* The unit's name is new (set ids are random, and StartTransientUnit fails
+ * for a unit that exists), so its JobRemoved is this call's; the path is
+ * compared with the reply's once both are in. */
 static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
 	struct job_wait *w = userdata;
 	const char *path = NULL, *unit = NULL, *result = NULL;
 	uint32_t id;
 
-	if (sd.read(m, "uoss", &id, &path, &unit, &result) < 0 || !w->job || !path ||
-		strcmp(path, w->job) != 0)
+	if (w->removed || sd.read(m, "uoss", &id, &path, &unit, &result) < 0 || !path || !unit ||
+		strcmp(unit, w->unit) != 0)
 		return 0;
+	pns_strlcpy(w->removed_job, path, sizeof(w->removed_job));
 	pns_strlcpy(w->result, result ? result : "", sizeof(w->result));
 	w->removed = true;
 	return 0;
 }
 
-static void bus_error_why(int r, const sd_bus_error *e, const char *what, char *why, size_t size)
+static int on_start_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
-	if (e->message)
-		snprintf(why, size, "%s: %s", what, e->message);
-	else
-		snprintf(why, size, "%s: %s", what, strerror(r < 0 ? -r : r));
+	struct job_wait *w = userdata;
+	const char *job = NULL;
+
+	w->replied = true;
+	if (sd.is_method_error(m, NULL) > 0) {
+		const sd_bus_error *e = sd.get_error(m);
+		const char *text = e ? (e->message ? e->message : e->name) : NULL;
+
+		pns_strlcpy(w->error, text ? text : "an error without a name", sizeof(w->error));
+		w->error_r = -EIO;
+		return 0;
+	}
+	if (sd.read(m, "o", &job) < 0 || !job) {
+		pns_strlcpy(w->error, "no job in the reply", sizeof(w->error));
+		w->error_r = -EBADMSG;
+		return 0;
+	}
+	pns_strlcpy(w->job, job, sizeof(w->job));
+	return 0;
 }
 
 int pns_systemd_move_anchor(int anchor_pidfd, uint32_t uid, uint64_t set_id, const char *set_name,
 	uint64_t deadline, char *ret_unit, char *why, size_t why_size)
 {
 	char unit[PNS_UNIT_NAME_MAX], now_in[PNS_UNIT_NAME_MAX], description[160];
-	sd_bus_error error = {NULL, NULL, 0};
-	sd_bus_message *m = NULL, *reply = NULL;
-	struct job_wait w = {0};
-	const char *job = NULL;
+	sd_bus_message *m = NULL;
+	struct job_wait w = {.unit = unit};
 	sd_bus *bus = NULL;
 	struct pollfd pfd;
 	pid_t pid;
@@ -172,29 +197,32 @@ int pns_systemd_move_anchor(int anchor_pidfd, uint32_t uid, uint64_t set_id, con
 	snprintf(description, sizeof(description), "pam_ns set %s of uid %u", set_name,
 		(unsigned)uid);
 
+	/*
+	 * One round trip: sd-bus queues Hello, the AddMatch and the call
+	 * behind the authentication and sends them together, and dbus-daemon
+	 * handles a connection's messages in order, so the match is in place
+	 * before the call reaches the manager. A failed AddMatch closes the
+	 * connection (sd-bus's default), which the wait below sees.
+	 *
+	 * No Subscribe: systemd sends a job's signals on the system bus while
+	 * some client is subscribed (logind always is) or while the job's
+	 * creator is connected (bus_foreach_bus() and bus_job_track_sender()
+	 * in src/core, v252 as today), so this connection gets its JobRemoved
+	 * either way; the call would cost the manager a round of work before
+	 * the job (DESIGN.md).
+	 */
 	r = sd.open_system(&bus);
 	if (r < 0) {
 		snprintf(why, why_size, "cannot connect to the system bus: %s", strerror(-r));
 		goto out;
 	}
-	/* Listen for the job's end before it can happen. The manager sends
-	 * job signals on the system bus only while some client is subscribed
-	 * (logind always is); Subscribe makes sure, and ends with this
-	 * connection. */
-	r = sd.match_signal(bus, NULL, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-		"org.freedesktop.systemd1.Manager", "JobRemoved", on_job_removed, &w);
+	r = sd.match_signal_async(bus, NULL, "org.freedesktop.systemd1",
+		"/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", "JobRemoved",
+		on_job_removed, NULL, &w);
 	if (r < 0) {
 		snprintf(why, why_size, "cannot watch for JobRemoved: %s", strerror(-r));
 		goto out;
 	}
-	r = sd.new_method_call(bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-		"org.freedesktop.systemd1.Manager", "Subscribe");
-	if (r >= 0)
-		(void)sd.call(bus, m, deadline > pns_now_usec() ? deadline - pns_now_usec() : 1,
-			&error, NULL);
-	sd.error_free(&error);
-	m = sd.message_unref(m);
-
 	r = sd.new_method_call(bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
 		"org.freedesktop.systemd1.Manager", "StartTransientUnit");
 	if (r >= 0)
@@ -211,45 +239,54 @@ int pns_systemd_move_anchor(int anchor_pidfd, uint32_t uid, uint64_t set_id, con
 			strerror(-r));
 		goto out;
 	}
-	r = sd.call(
-		bus, m, deadline > pns_now_usec() ? deadline - pns_now_usec() : 1, &error, &reply);
+	/* The reply's slot is floating: it goes with the bus. Its timeout is
+	 * the deadline's, which the loop below enforces anyway. */
+	r = sd.call_async(bus, NULL, m, on_start_reply, &w,
+		deadline > pns_now_usec() ? deadline - pns_now_usec() : 1);
 	if (r < 0) {
-		bus_error_why(r, &error, "StartTransientUnit failed", why, why_size);
+		snprintf(why, why_size, "cannot send StartTransientUnit: %s", strerror(-r));
 		goto out;
 	}
-	r = sd.read(reply, "o", &job);
-	if (r < 0 || !job) {
-		snprintf(why, why_size, "StartTransientUnit gave no job");
-		r = r < 0 ? r : -EBADMSG;
-		goto out;
-	}
-	w.job = job;
 	/* The PIDs move when the job runs, not when it is queued. */
-	while (!w.removed) {
+	while (!w.error_r && !(w.replied && w.removed)) {
 		uint64_t now = pns_now_usec();
 
 		r = sd.process(bus, NULL);
 		if (r < 0) {
-			snprintf(why, why_size, "lost the system bus waiting for job %s: %s", job,
+			snprintf(why, why_size,
+				"lost the system bus waiting for the job for %s: %s", unit,
 				strerror(-r));
 			goto out;
 		}
 		if (r > 0)
 			continue;
 		if (now >= deadline) {
-			snprintf(why, why_size, "job %s did not end in time", job);
+			snprintf(why, why_size, "%s for %s did not end in time",
+				w.replied ? w.job : "StartTransientUnit", unit);
 			r = -ETIMEDOUT;
 			goto out;
 		}
 		r = sd.wait(bus, deadline - now);
 		if (r < 0) {
-			snprintf(why, why_size, "lost the system bus waiting for job %s: %s", job,
+			snprintf(why, why_size,
+				"lost the system bus waiting for the job for %s: %s", unit,
 				strerror(-r));
 			goto out;
 		}
 	}
+	if (w.error_r) {
+		snprintf(why, why_size, "StartTransientUnit failed: %s", w.error);
+		r = w.error_r;
+		goto out;
+	}
+	if (strcmp(w.removed_job, w.job) != 0) {
+		snprintf(why, why_size, "job %s ended for %s, not job %s", w.removed_job, unit,
+			w.job);
+		r = -EIO;
+		goto out;
+	}
 	if (strcmp(w.result, "done") != 0) {
-		snprintf(why, why_size, "job %s for %s ended with result \"%s\"", job, unit,
+		snprintf(why, why_size, "job %s for %s ended with result \"%s\"", w.job, unit,
 			w.result);
 		r = -EIO;
 		goto out;
@@ -272,10 +309,8 @@ int pns_systemd_move_anchor(int anchor_pidfd, uint32_t uid, uint64_t set_id, con
 	pns_strlcpy(ret_unit, unit, PNS_UNIT_NAME_MAX);
 	r = 0;
 out:
-	sd.error_free(&error);
-	sd.message_unref(reply);
 	sd.message_unref(m);
-	/* The match (a floating slot) goes with the bus. */
+	/* The match and the reply's slot (floating) go with the bus. */
 	if (bus)
 		sd.flush_close_unref(bus);
 	return r;
