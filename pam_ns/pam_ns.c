@@ -146,6 +146,21 @@ static void fsize_guard_leave(struct fsize_guard *g)
 }
 
 /* The only place an -errno becomes a PAM code: fail closed. */
+/* While the helper makes a set: on a systemd host, start the connection
+ * that will move its anchor into its unit (pns_systemd_connect()). */
+static void start_bus(void *userdata)
+{
+	struct sd_bus **bus = userdata;
+
+	if (pns_systemd_booted())
+		*bus = pns_systemd_connect();
+}
+
+static void bus_closep(struct sd_bus **bus)
+{
+	pns_systemd_close(*bus);
+}
+
 static int pam_code(int r)
 {
 	return r == -ENOMEM ? PAM_BUF_ERR : PAM_SESSION_ERR;
@@ -370,6 +385,7 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	const char *user = NULL;
 	char logname[80], nsbuf[32], unit[PNS_UNIT_NAME_MAX] = "";
 	_cleanup_close_ int anchor_pidfd = -1, userns_fd = -1, landlock_fd = -1;
+	_cleanup_(bus_closep) struct sd_bus *bus = NULL;
 	const void *seen = NULL;
 	struct fsize_guard guard;
 	bool isolate = false, can_enter_userns;
@@ -452,7 +468,7 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 			return PAM_SESSION_ERR;
 		}
 		r = pns_session_open(args.helper, helper_fd, (uint64_t)args.timeout_sec * 1000000u,
-			&plan, &reply, &anchor_pidfd, &userns_fd);
+			&plan, &reply, &anchor_pidfd, &userns_fd, start_bus, &bus);
 	}
 	if (r < 0) {
 		errno = -r;
@@ -474,9 +490,9 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 		uint64_t t0 = pns_now_usec();
 		char why[256];
 
-		r = pns_systemd_move_anchor(anchor_pidfd, plan.uid, reply.set_id, reply.set_name,
-			pns_now_usec() + (uint64_t)args.timeout_sec * 1000000u, unit, why,
-			sizeof(why));
+		r = pns_systemd_move_anchor(TAKE_PTR(bus), anchor_pidfd, plan.uid, reply.set_id,
+			reply.set_name, pns_now_usec() + (uint64_t)args.timeout_sec * 1000000u,
+			unit, why, sizeof(why));
 		if (r < 0) {
 			char where[PNS_UNIT_NAME_MAX] = "?";
 			pid_t pid;
@@ -496,6 +512,8 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 				reply.set_name, logname, plan.uid, unit,
 				(unsigned long long)(pns_now_usec() - t0));
 	}
+	/* Started for a set the helper then joined instead. */
+	pns_systemd_close(TAKE_PTR(bus));
 
 	r = pns_join_set(anchor_pidfd, plan.namespaces, reply.ns_ino, landlock_fd);
 	if (r < 0) {

@@ -146,7 +146,7 @@ static int reap_helper(int pidfd, uint64_t deadline, int *ret_status)
 
 int pns_session_open(const char *helper_path, int helper_fd, uint64_t timeout_usec,
 	const struct pns_plan *plan, struct pns_reply *ret_reply, int *ret_anchor_pidfd,
-	int *ret_userns_fd)
+	int *ret_userns_fd, void (*while_waiting)(void *userdata), void *userdata)
 {
 	size_t want = (plan->namespaces & PNS_NS_USER) ? 2 : 1;
 	char uid[16];
@@ -175,6 +175,8 @@ int pns_session_open(const char *helper_path, int helper_fd, uint64_t timeout_us
 
 	m.open = *plan;
 	r = pns_send_msg(sv[0], &m, &self_pidfd, 1);
+	if (r >= 0 && while_waiting)
+		while_waiting(userdata);
 	if (r >= 0)
 		r = pns_recv_msg(sv[0], &m, fds, 2, &n_fds, deadline);
 	sv[0] = safe_close(sv[0]);

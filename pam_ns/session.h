@@ -19,11 +19,14 @@
  * reply, a pidfd of the set's anchor and, when the plan has a user
  * namespace, an fd to it (else -1). The helper is killed if it has not
  * answered within timeout_usec. On failure ret_reply->message may hold the
- * helper's reason.
+ * helper's reason. while_waiting (may be NULL) is called once, after the
+ * helper has its request and before its reply is read: work that does not
+ * need the set runs while the helper makes it.
  */
 int pns_session_open(const char *helper_path, int helper_fd, uint64_t timeout_usec,
 	const struct pns_plan *plan, struct pns_reply *ret_reply, int *ret_anchor_pidfd,
-	int *ret_userns_fd) _warn_unused_result_;
+	int *ret_userns_fd, void (*while_waiting)(void *userdata),
+	void *userdata) _warn_unused_result_;
 
 /*
  * share = user: ask the account's anchor directly, without the helper.
@@ -56,7 +59,16 @@ int pns_session_release(uint32_t uid, const char *set_name, uint64_t set_id, uin
  * ret_unit (PNS_UNIT_NAME_MAX) names the scope, which the anchor is then
  * read back to run in. On failure why says what went wrong; the anchor then
  * runs where it was, or (after a timeout) possibly in the scope.
+ * pns_systemd_connect() loads libsystemd and starts a connection to the
+ * system bus (connect and the authentication's first write; NULL if that
+ * fails) so that it can go on while the helper runs; move_anchor() takes
+ * that bus (NULL: it connects itself) and closes it. pns_systemd_close()
+ * closes a bus that no move took (NULL: nothing).
  */
 bool pns_systemd_booted(void);
-int pns_systemd_move_anchor(int anchor_pidfd, uint32_t uid, uint64_t set_id, const char *set_name,
-	uint64_t deadline, char *ret_unit, char *why, size_t why_size) _warn_unused_result_;
+struct sd_bus;
+struct sd_bus *pns_systemd_connect(void);
+void pns_systemd_close(struct sd_bus *bus);
+int pns_systemd_move_anchor(struct sd_bus *bus, int anchor_pidfd, uint32_t uid, uint64_t set_id,
+	const char *set_name, uint64_t deadline, char *ret_unit, char *why,
+	size_t why_size) _warn_unused_result_;

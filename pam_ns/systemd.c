@@ -168,13 +168,28 @@ static int on_start_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
 	return 0;
 }
 
-int pns_systemd_move_anchor(int anchor_pidfd, uint32_t uid, uint64_t set_id, const char *set_name,
-	uint64_t deadline, char *ret_unit, char *why, size_t why_size)
+struct sd_bus *pns_systemd_connect(void)
+{
+	sd_bus *bus = NULL;
+	char why[160];
+
+	if (load_libsystemd(why, sizeof(why)) < 0 || sd.open_system(&bus) < 0)
+		return NULL;
+	return bus;
+}
+
+void pns_systemd_close(struct sd_bus *bus)
+{
+	if (bus)
+		sd.flush_close_unref(bus);
+}
+
+int pns_systemd_move_anchor(struct sd_bus *bus, int anchor_pidfd, uint32_t uid, uint64_t set_id,
+	const char *set_name, uint64_t deadline, char *ret_unit, char *why, size_t why_size)
 {
 	char unit[PNS_UNIT_NAME_MAX], now_in[PNS_UNIT_NAME_MAX], description[160];
 	sd_bus_message *m = NULL;
 	struct job_wait w = {.unit = unit};
-	sd_bus *bus = NULL;
 	struct pollfd pfd;
 	pid_t pid;
 	int r;
@@ -183,23 +198,26 @@ int pns_systemd_move_anchor(int anchor_pidfd, uint32_t uid, uint64_t set_id, con
 	r = pns_unit_name(uid, set_id, unit, sizeof(unit));
 	if (r < 0) {
 		snprintf(why, why_size, "cannot name the unit");
-		return r;
+		goto out;
 	}
 	r = pns_pidfd_to_pid(anchor_pidfd, &pid);
 	if (r < 0) {
 		snprintf(why, why_size, "cannot read the anchor's pid from its pidfd: %s",
 			strerror(-r));
-		return r;
+		goto out;
 	}
 	r = load_libsystemd(why, why_size);
 	if (r < 0)
-		return r;
+		goto out;
 	snprintf(description, sizeof(description), "pam_ns set %s of uid %u", set_name,
 		(unsigned)uid);
 
 	/*
-	 * One round trip: sd-bus queues Hello, the AddMatch and the call
-	 * behind the authentication and sends them together, and dbus-daemon
+	 * The connection is usually started already, while the helper made
+	 * the set (pns_systemd_connect()): its connect() and the
+	 * authentication's first write went out then, and dbus-daemon's answer
+	 * is waiting. Then one round trip: sd-bus queues Hello, the AddMatch
+	 * and the call behind the authentication and sends them together, and dbus-daemon
 	 * handles a connection's messages in order, so the match is in place
 	 * before the call reaches the manager. A failed AddMatch closes the
 	 * connection (sd-bus's default), which the wait below sees.
@@ -211,10 +229,13 @@ int pns_systemd_move_anchor(int anchor_pidfd, uint32_t uid, uint64_t set_id, con
 	 * either way; the call would cost the manager a round of work before
 	 * the job (DESIGN.md).
 	 */
-	r = sd.open_system(&bus);
-	if (r < 0) {
-		snprintf(why, why_size, "cannot connect to the system bus: %s", strerror(-r));
-		goto out;
+	if (!bus) {
+		r = sd.open_system(&bus);
+		if (r < 0) {
+			snprintf(why, why_size, "cannot connect to the system bus: %s",
+				strerror(-r));
+			goto out;
+		}
 	}
 	r = sd.match_signal_async(bus, NULL, "org.freedesktop.systemd1",
 		"/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", "JobRemoved",
@@ -309,7 +330,8 @@ int pns_systemd_move_anchor(int anchor_pidfd, uint32_t uid, uint64_t set_id, con
 	pns_strlcpy(ret_unit, unit, PNS_UNIT_NAME_MAX);
 	r = 0;
 out:
-	sd.message_unref(m);
+	if (m)
+		sd.message_unref(m);
 	/* The match and the reply's slot (floating) go with the bus. */
 	if (bus)
 		sd.flush_close_unref(bus);
