@@ -646,7 +646,7 @@ static void close_all_but(const int *keep, size_t n)
 {
 	unsigned next = 3;
 
-	closelog();
+	helper_log_close();
 	/* keep[] is sorted by the caller, all >= 3. */
 	for (size_t i = 0; i < n; i++) {
 		if ((unsigned)keep[i] > next)

@@ -312,7 +312,6 @@ int main(int argc, char *argv[])
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 
-	openlog("pam_ns-helper", LOG_PID, LOG_AUTHPRIV);
 	umask(0077);
 
 	if (argc != 4 || strcmp(argv[1], "open") != 0 || strcmp(argv[2], "--") != 0 ||
