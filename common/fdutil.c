@@ -329,7 +329,7 @@ int pns_dir_open_at(int dir_fd, struct pns_dir *d)
 	return d->fd < 0 ? negative_errno() : 0;
 }
 
-const char *pns_dir_next(struct pns_dir *d)
+const char *pns_dir_next(struct pns_dir *d, unsigned char *ret_type)
 {
 	/* The kernel's struct linux_dirent64; each record 8-byte aligned. */
 	struct entry {
@@ -350,6 +350,8 @@ const char *pns_dir_next(struct pns_dir *d)
 	}
 	e = (struct entry *)(void *)(d->buf + d->pos);
 	d->pos += e->reclen;
+	if (ret_type)
+		*ret_type = e->type;
 	return e->name;
 }
 

@@ -98,8 +98,9 @@ struct pns_dir {
 };
 /* 0 or -errno. Close with pns_dir_close(). */
 int pns_dir_open_at(int dir_fd, struct pns_dir *d) _warn_unused_result_;
-/* The next name, or NULL at the end or on an error (errno set, as readdir()). */
-const char *pns_dir_next(struct pns_dir *d);
+/* The next name, or NULL at the end or on an error (errno set, as readdir());
+ * its DT_* type in *ret_type unless ret_type is NULL. */
+const char *pns_dir_next(struct pns_dir *d, unsigned char *ret_type);
 void pns_dir_close(struct pns_dir *d);
 
 /*

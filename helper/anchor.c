@@ -70,7 +70,7 @@ static void remove_uid_dir(struct anchor *a)
 
 	if (pns_dir_open_at(a->dir_fd, &d) < 0)
 		return;
-	while ((entry = pns_dir_next(&d)))
+	while ((entry = pns_dir_next(&d, NULL)))
 		if (strcmp(entry, ".") != 0 && strcmp(entry, "..") != 0 &&
 			strcmp(entry, "lock") != 0)
 			empty = false;

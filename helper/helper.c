@@ -89,7 +89,7 @@ static int count_sets(int dir_fd, const char *prefix)
 	r = pns_dir_open_at(dir_fd, &d);
 	if (r < 0)
 		return r;
-	while ((name = pns_dir_next(&d))) {
+	while ((name = pns_dir_next(&d, NULL))) {
 		int c;
 
 		if (!pns_set_name_is_valid(name) || strncmp(name, prefix, strlen(prefix)) != 0)
