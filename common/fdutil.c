@@ -322,6 +322,44 @@ int pns_opendir_at(int dir_fd, DIR **ret)
 	return 0;
 }
 
+int pns_dir_open_at(int dir_fd, struct pns_dir *d)
+{
+	d->pos = d->end = 0;
+	d->fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return d->fd < 0 ? negative_errno() : 0;
+}
+
+const char *pns_dir_next(struct pns_dir *d, unsigned char *ret_type)
+{
+	/* The kernel's struct linux_dirent64; each record 8-byte aligned. */
+	struct entry {
+		uint64_t ino;
+		int64_t off;
+		unsigned short reclen;
+		unsigned char type;
+		char name[];
+	} * e;
+
+	if (d->pos >= d->end) {
+		long n = syscall(SYS_getdents64, d->fd, d->buf, sizeof(d->buf));
+
+		if (n <= 0)
+			return NULL;
+		d->pos = 0;
+		d->end = (size_t)n;
+	}
+	e = (struct entry *)(void *)(d->buf + d->pos);
+	d->pos += e->reclen;
+	if (ret_type)
+		*ret_type = e->type;
+	return e->name;
+}
+
+void pns_dir_close(struct pns_dir *d)
+{
+	d->fd = safe_close(d->fd);
+}
+
 int pns_open_trusted_file(const char *path)
 {
 	_cleanup_close_ int dir_fd = -1;

@@ -85,6 +85,25 @@ int pns_open_root_dir(int dir_fd, const char *name, mode_t mode, mode_t forbidde
 int pns_opendir_at(int dir_fd, DIR **ret) _warn_unused_result_;
 
 /*
+ * The same without malloc(), for the static helper and the anchor: opendir()
+ * is the only caller of libc's allocator there, and a heap page made before
+ * the anchor is forked stays in every idle set's memory (issue 14). The
+ * buffer lives in the caller's struct; names come back in directory order,
+ * "." and ".." included.
+ */
+struct pns_dir {
+	int fd;
+	size_t pos, end;
+	_Alignas(8) char buf[1024];
+};
+/* 0 or -errno. Close with pns_dir_close(). */
+int pns_dir_open_at(int dir_fd, struct pns_dir *d) _warn_unused_result_;
+/* The next name, or NULL at the end or on an error (errno set, as readdir());
+ * its DT_* type in *ret_type unless ret_type is NULL. */
+const char *pns_dir_next(struct pns_dir *d, unsigned char *ret_type);
+void pns_dir_close(struct pns_dir *d);
+
+/*
  * Open an absolute path that only root can have put there: walking from "/",
  * every directory must be a real directory (no symlink) owned by root and
  * not writable by group or others, and so must the last component, which

@@ -33,11 +33,19 @@ int pns_idrange_check(
 	return 0;
 }
 
-static int cmp_u32(const void *a, const void *b)
+/* Insertion sort: the lists are short (the caller's groups, at most
+ * PNS_IDMAP_MAX_LINES), and libc's qsort() would add its code to every
+ * anchor's resident pages (the static helper, issue 14). */
+static void sort_u32(uint32_t *v, size_t n)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	for (size_t i = 1; i < n; i++) {
+		uint32_t x = v[i];
+		size_t j = i;
 
-	return x < y ? -1 : x > y;
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
 }
 
 struct out {
@@ -78,7 +86,7 @@ int pns_idmap_format(
 	/* Sorted and without duplicates: the kernel refuses overlapping lines. */
 	for (size_t i = 0; i < n_self; i++)
 		ids[n++] = self[i];
-	qsort(ids, n, sizeof(ids[0]), cmp_u32);
+	sort_u32(ids, n);
 	for (size_t i = 1; i < n;)
 		if (ids[i] == ids[i - 1])
 			memmove(&ids[i], &ids[i + 1], (--n - i) * sizeof(ids[0]));

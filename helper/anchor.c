@@ -4,7 +4,6 @@
  * namespaces, counts the sessions in it and tears the set down once no
  * session and no process is left (DESIGN.md, "Lifetime of a set").
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -64,18 +63,18 @@ struct anchor {
 static void remove_uid_dir(struct anchor *a)
 {
 	char name[16];
-	struct dirent *de;
+	const char *entry;
 	struct stat here, there;
 	bool empty = true;
-	DIR *d;
+	struct pns_dir d;
 
-	if (pns_opendir_at(a->dir_fd, &d) < 0)
+	if (pns_dir_open_at(a->dir_fd, &d) < 0)
 		return;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
-			strcmp(de->d_name, "lock") != 0)
+	while ((entry = pns_dir_next(&d, NULL)))
+		if (strcmp(entry, ".") != 0 && strcmp(entry, "..") != 0 &&
+			strcmp(entry, "lock") != 0)
 			empty = false;
-	closedir(d);
+	pns_dir_close(&d);
 	if (!empty)
 		return;
 	(void)unlinkat(a->dir_fd, "lock", 0);
@@ -647,7 +646,7 @@ static void close_all_but(const int *keep, size_t n)
 {
 	unsigned next = 3;
 
-	closelog();
+	helper_log_close();
 	/* keep[] is sorted by the caller, all >= 3. */
 	for (size_t i = 0; i < n; i++) {
 		if ((unsigned)keep[i] > next)
@@ -657,11 +656,6 @@ static void close_all_but(const int *keep, size_t n)
 	(void)syscall(SYS_close_range, next, ~0u, 0);
 }
 
-static int cmp_int(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
-
 /* The anchor's start-up, in the child the helper has just forked (helper.h). */
 void anchor_start(int run_fd, int dir_fd, const char *name, uint64_t set_id,
 	const struct pns_plan *plan, int caller_pidfd, int sync_fd, pid_t parent)
@@ -669,7 +663,15 @@ void anchor_start(int run_fd, int dir_fd, const char *name, uint64_t set_id,
 	int lfd, userns_fd = -1;
 	int keep[4] = {run_fd, dir_fd, sync_fd, caller_pidfd};
 
-	qsort(keep, ELEMENTSOF(keep), sizeof(int), cmp_int);
+	/* Four numbers in order: by insertion, not libc's qsort(), whose code
+	 * would be every anchor's resident memory (issue 14). */
+	for (size_t i = 1; i < ELEMENTSOF(keep); i++)
+		for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+			int t = keep[j];
+
+			keep[j] = keep[j - 1];
+			keep[j - 1] = t;
+		}
 	close_all_but(keep, ELEMENTSOF(keep));
 	/* Until the set is built, the anchor dies with the helper: a helper
 	 * killed at the module's timeout leaves nothing behind. */

@@ -6,7 +6,6 @@
  * SOCK_SEQPACKET socket to the module, fds 0-2 /dev/null and a fixed
  * environment. Finds the account's set and joins it, or creates it.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -84,28 +83,27 @@ static int spawn_anchor(int run_fd, int dir_fd, const char *name, uint64_t set_i
 static int count_sets(int dir_fd, const char *prefix)
 {
 	int n = 0, r;
-	struct dirent *de;
-	DIR *d;
+	struct pns_dir d;
+	const char *name;
 
-	r = pns_opendir_at(dir_fd, &d);
+	r = pns_dir_open_at(dir_fd, &d);
 	if (r < 0)
 		return r;
-	while ((de = readdir(d))) {
+	while ((name = pns_dir_next(&d, NULL))) {
 		int c;
 
-		if (!pns_set_name_is_valid(de->d_name) ||
-			strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+		if (!pns_set_name_is_valid(name) || strncmp(name, prefix, strlen(prefix)) != 0)
 			continue;
-		c = pns_connect_at(dir_fd, de->d_name);
+		c = pns_connect_at(dir_fd, name);
 		if (c == -ECONNREFUSED || c == -ENOENT) {
-			(void)unlinkat(dir_fd, de->d_name, 0);
+			(void)unlinkat(dir_fd, name, 0);
 			continue;
 		}
 		if (c >= 0)
 			close(c);
 		n++;
 	}
-	closedir(d);
+	pns_dir_close(&d);
 	return n;
 }
 
@@ -314,7 +312,6 @@ int main(int argc, char *argv[])
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 
-	openlog("pam_ns-helper", LOG_PID, LOG_AUTHPRIV);
 	umask(0077);
 
 	if (argc != 4 || strcmp(argv[1], "open") != 0 || strcmp(argv[2], "--") != 0 ||

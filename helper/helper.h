@@ -38,6 +38,8 @@
 /* log.c: log to syslog (LOG_AUTHPRIV, ident pam_ns-helper); the first
  * error logged (prio LOG_ERR or more urgent) is kept for the reply. */
 void helper_log(int prio, const char *fmt, ...) _printf_(2, 3);
+/* log.c: close the connection to /dev/log (the next line opens it again). */
+void helper_log_close(void);
 /* log.c: has an error been kept? */
 bool helper_has_error(void);
 /* log.c: keep message (another process's sentence) unless an error is kept. */

@@ -8,12 +8,70 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "common/client.h"
 #include "helper/helper.h"
 
 /* The first error logged, for the reply to the module. */
 static char last_error[PNS_MESSAGE_MAX + 1];
+
+/*
+ * syslog(3), written out: one datagram per line to /dev/log, as musl's
+ * syslog() sends it ("<PRI>Mmm dd hh:mm:ss pam_ns-helper[PID]: message",
+ * the time in UTC), connected at the first line. libc's own formats its
+ * time stamp with strftime(), which links the time zone code: 10 KiB of
+ * the static helper's text, which every anchor faults in (issue 14).
+ */
+static int log_fd = -1;
+
+static void log_send(int prio, int saved_errno, const char *fmt, va_list ap)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	static const struct sockaddr_un sa = {.sun_family = AF_UNIX, .sun_path = "/dev/log"};
+	char buf[1024];
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t len;
+	int n, m;
+
+	if (!gmtime_r(&now, &tm))
+		return;
+	if (!(prio & LOG_FACMASK))
+		prio |= LOG_AUTHPRIV;
+	n = snprintf(buf, sizeof(buf), "<%d>%.3s %2d %02d:%02d:%02d pam_ns-helper[%d]: ", prio,
+		months + 3 * (tm.tm_mon % 12), tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		(int)getpid());
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return;
+	errno = saved_errno; /* for %m */
+	m = vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+	if (m < 0)
+		return;
+	len = (size_t)n + (size_t)m < sizeof(buf) ? (size_t)n + (size_t)m : sizeof(buf) - 1;
+	/* A send that fails (the receiver restarted) connects again, once. */
+	for (int tries = 0; tries < 2; tries++) {
+		if (log_fd < 0) {
+			log_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+			if (log_fd >= 0 &&
+				connect(log_fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0)
+				log_fd = safe_close(log_fd);
+			if (log_fd < 0)
+				return;
+		}
+		if (send(log_fd, buf, len, MSG_NOSIGNAL) >= 0)
+			return;
+		log_fd = safe_close(log_fd);
+	}
+}
+
+void helper_log_close(void)
+{
+	log_fd = safe_close(log_fd);
+}
 
 void helper_log(int prio, const char *fmt, ...)
 {
@@ -29,8 +87,7 @@ void helper_log(int prio, const char *fmt, ...)
 		vsnprintf(last_error, sizeof(last_error), fmt, aq);
 		va_end(aq);
 	}
-	errno = saved;
-	vsyslog(prio, fmt, ap);
+	log_send(prio, saved, fmt, ap);
 	va_end(ap);
 	errno = saved;
 }

@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,7 +46,10 @@ static void fd_path(int fd, char buf[static 32])
  */
 static int open_state_dir(const char *subdir, uint32_t uid, char *why)
 {
-	char parent[PATH_MAX], path[PATH_MAX], uidname[16];
+	/* Sized for what they hold, not PATH_MAX: this frame is in the
+	 * anchor's stack, whose pages stay resident (issue 14). path names
+	 * STATE_DIR/<subdir>/<uid>, subdir one of the two fixed names. */
+	char parent[sizeof(PNS_STATE_DIR)], path[sizeof(PNS_STATE_DIR) + 32], uidname[16];
 	const char *dir = PNS_STATE_DIR, *slash = strrchr(dir, '/');
 	_cleanup_close_ int parent_fd = -1, base_fd = -1, sub_fd = -1, fd = -1;
 	struct stat st;
