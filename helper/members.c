@@ -27,15 +27,16 @@
  * A live set's cgroup holds its anchor: rmdir() fails with EBUSY. */
 static void cg_sweep(int uid_fd)
 {
-	struct dirent *de;
-	DIR *d;
+	struct pns_dir d;
+	const char *name;
+	unsigned char type;
 
-	if (pns_opendir_at(uid_fd, &d) < 0)
+	if (pns_dir_open_at(uid_fd, &d) < 0)
 		return;
-	while ((de = readdir(d)))
-		if (de->d_type == DT_DIR && de->d_name[0] != '.')
-			(void)unlinkat(uid_fd, de->d_name, AT_REMOVEDIR);
-	closedir(d);
+	while ((name = pns_dir_next(&d, &type)))
+		if (type == DT_DIR && name[0] != '.')
+			(void)unlinkat(uid_fd, name, AT_REMOVEDIR);
+	pns_dir_close(&d);
 }
 
 /* The set's cgroup UID/SETID, with the anchor in it. Called with the uid
@@ -181,12 +182,13 @@ bool members_has(const struct set_members *m, const char *pid)
 {
 	if (m->cg_fd >= 0)
 		return cg_has(m, pid);
-	char path[32 + sizeof(((struct dirent *)0)->d_name)];
+	char path[32 + 256];
+	_cleanup_close_ int dfd = -1;
 	struct stat st;
-	struct dirent *de;
+	struct pns_dir d;
+	const char *name;
 	bool found = false;
-	int r, dfd;
-	DIR *d;
+	int r;
 
 	r = thread_in_set(m, pid);
 	if (r > 0)
@@ -197,20 +199,15 @@ bool members_has(const struct set_members *m, const char *pid)
 	if (r == 0 && fstatat(m->proc_fd, path, &st, 0) == 0 && st.st_nlink <= m->task_nlink_one)
 		return false;
 	dfd = openat(m->proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
+	if (dfd < 0 || pns_dir_open_at(dfd, &d) < 0)
 		return false;
-	d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return false;
-	}
-	while (!found && (de = readdir(d))) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9' || strcmp(de->d_name, pid) == 0)
+	while (!found && (name = pns_dir_next(&d, NULL))) {
+		if (name[0] < '1' || name[0] > '9' || strcmp(name, pid) == 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/task/%s", pid, de->d_name);
+		snprintf(path, sizeof(path), "%s/task/%s", pid, name);
 		found = thread_in_set(m, path) > 0;
 	}
-	closedir(d);
+	pns_dir_close(&d);
 	return found;
 }
 
@@ -279,26 +276,28 @@ static int cg_read(
 /* Walk mode: every process of the host, through /proc. */
 static int proc_walk(struct walk *w)
 {
-	struct dirent *de;
-	DIR *d;
+	struct pns_dir d;
+	const char *name;
 	int r;
 
-	r = pns_opendir_at(w->m->proc_fd, &d);
+	r = pns_dir_open_at(w->m->proc_fd, &d);
 	if (r < 0)
 		return r;
-	while ((de = readdir(d))) {
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
+	while ((name = pns_dir_next(&d, NULL))) {
+		long pid = 0;
+		const char *c = name;
 
-		if (*end || pid <= 0 || pid == w->self)
+		for (; *c >= '0' && *c <= '9' && pid < 0x40000000; c++)
+			pid = pid * 10 + (*c - '0');
+		if (*c || pid <= 0 || pid == w->self)
 			continue;
-		if (!members_has(w->m, de->d_name))
+		if (!members_has(w->m, name))
 			continue;
-		found(w, (pid_t)pid, de->d_name);
+		found(w, (pid_t)pid, name);
 		if (w->mode == MEMBERS_FIRST)
 			break;
 	}
-	closedir(d);
+	pns_dir_close(&d);
 	return 0;
 }
 
