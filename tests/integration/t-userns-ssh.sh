@@ -68,6 +68,14 @@ check_eq "control: /etc/shadow is uid 0 on the host" 0 "$(stat -c %u /etc/shadow
 probe=$(uns_probe_script)
 zero=0000000000000000
 
+# wait_uns_gone UID MNTNS USERNS: bounded wait until the set is gone (no
+# socket, nothing in its mount namespace) and nothing is left in its user
+# namespace either. A process that has exited but is not yet reaped has left
+# its mount namespace and its set's cgroup (so the set may already be torn
+# down) but still shows its user namespace until its parent reaps it.
+_uns_gone() { _set_gone "$1" "$2" && [ -z "$(procs_in_ns user "$3")" ]; }
+wait_uns_gone() { wait_until "$PNS_WAIT" _uns_gone "$@"; }
+
 # --- ssh host cmd, pty, interactive login shell: each map ---------------------
 uns_sshd_start internal
 port_internal=$SSHD_PORT
@@ -101,11 +109,11 @@ for u in pamns-usa pamns-usb; do
 	check_eq "$tag exec: namespace owner seen from inside is unmapped (not the user)" \
 		65534 "$(kv owner_inside "$out")" "$out"
 	mnt=$(kv mnt "$out") userns=$(kv userns "$out")
-	if wait_set_gone "$uid" "$mnt" && [ -z "$(procs_in_ns user "$userns")" ]; then
+	if wait_uns_gone "$uid" "$mnt" "$userns"; then
 		pass "$tag exec: set torn down after logout, nothing left in its user namespace"
 	else
 		fail "$tag exec: set torn down after logout, nothing left in its user namespace" \
-			"sockets: $(ls "$PNS_RUN_DIR/$uid" 2>&1); in $userns: $(procs_in_ns user "$userns" | xargs -r ps -o pid,user,args -p)"
+			"sockets: $(ls "$PNS_RUN_DIR/$uid" 2>&1); in $userns: $(procs_in_ns user "$userns" | xargs -r ps -o pid,user,args -p); in $mnt: $(procs_in_ns mnt "$mnt" | xargs -r ps -o pid,user,stat,wchan:30,args -p)"
 	fi
 
 	out=$(ssh_opts; timeout 60 ssh -tt "${SSH_OPTS[@]}" "$u@127.0.0.1" \
@@ -179,11 +187,11 @@ $o2"
 	o3=$(ssh_as "$u" 'readlink /proc/self/ns/user' 2>&1)
 	check_eq "$tag a new session while one is held joins the same user namespace" "$(kv userns "$o2")" "$o3"
 	ssh_release "$u-2"
-	if wait_set_gone "$uid" "$(kv mnt "$o1")" && [ -z "$(procs_in_ns user "$(kv userns "$o1")")" ]; then
+	if wait_uns_gone "$uid" "$(kv mnt "$o1")" "$(kv userns "$o1")"; then
 		pass "$tag set torn down after both sessions logged out"
 	else
 		fail "$tag set torn down after both sessions logged out" \
-			"sockets: $(ls "$PNS_RUN_DIR/$uid" 2>&1); left: $(procs_in_ns user "$(kv userns "$o1")" | xargs -r ps -o pid,user,args -p)"
+			"sockets: $(ls "$PNS_RUN_DIR/$uid" 2>&1); left: $(procs_in_ns user "$(kv userns "$o1")" | xargs -r ps -o pid,user,args -p); in $(kv mnt "$o1"): $(procs_in_ns mnt "$(kv mnt "$o1")" | xargs -r ps -o pid,user,stat,wchan:30,args -p)"
 	fi
 done
 
@@ -261,11 +269,11 @@ EOF
 			"$(test -e "/tmp/scp-$fname" -o -e "/tmp/scpO-$fname" && echo yes || echo no)"
 
 		ssh_release "$id"
-		if wait_set_gone "$uid" "$held_mnt" && [ -z "$(procs_in_ns user "$(kv userns "$held")")" ]; then
+		if wait_uns_gone "$uid" "$held_mnt" "$(kv userns "$held")"; then
 			pass "$tag set torn down after the last session"
 		else
 			fail "$tag set torn down after the last session" \
-				"sockets: $(ls "$PNS_RUN_DIR/$uid" 2>&1); in ns: $(procs_in_ns mnt "$held_mnt" | xargs -r ps -o pid,user,args -p)"
+				"sockets: $(ls "$PNS_RUN_DIR/$uid" 2>&1); in ns: $(procs_in_ns mnt "$held_mnt" | xargs -r ps -o pid,user,stat,wchan:30,args -p)"
 		fi
 	done
 done
