@@ -37,6 +37,11 @@
  *       and closes, as the module's anchor does for a join; no policy, no
  *       PAM, no session count, no close round trip.
  *
+ *   floor --serve PATH
+ *       The same server, on PATH, for the floor module (bench/floormod.c):
+ *       prints "ready" once it answers, and serves until its standard input
+ *       reaches EOF; then it stops the server and removes PATH.
+ *
  *   floor [-n N] [-W WARMUP] --exec PATH [ARG...]
  *       The cost of starting a program as the module starts its helper:
  *       vfork (CLONE_VM|CLONE_VFORK, as the module does), execve(PATH, ARG...),
@@ -509,6 +514,48 @@ static int idle_rss(void)
 	return 0;
 }
 
+/* floor --serve PATH (above). */
+static int serve(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int lfd, sv[2], status;
+	pid_t server;
+	char b;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return 2;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 64) < 0 ||
+		socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		perror("floor: serve socket");
+		return 2;
+	}
+	server = fork();
+	if (server < 0)
+		return 2;
+	if (server == 0) {
+		close(sv[0]);
+		join_server(lfd, sv[1]);
+	}
+	close(sv[1]);
+	close(lfd);
+	if (read(sv[0], &b, 1) != 1) {
+		fputs("floor: the join server did not come up\n", stderr);
+		kill(server, SIGKILL);
+	} else {
+		printf("ready\n");
+		fflush(stdout);
+		while (read(STDIN_FILENO, &b, 1) > 0 || errno == EINTR)
+			;
+		kill(server, SIGKILL);
+	}
+	while (waitpid(server, &status, 0) < 0 && errno == EINTR)
+		;
+	unlink(path);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -520,6 +567,7 @@ int main(int argc, char **argv)
 		{"exec", no_argument, NULL, 'E'},
 		{"noop", no_argument, NULL, 'N'},
 		{"join", no_argument, NULL, 'J'},
+		{"serve", required_argument, NULL, 'S'},
 		{},
 	};
 	unsigned n = 500, warmup = 20, fails = 0;
@@ -552,9 +600,12 @@ int main(int argc, char **argv)
 		case 'J':
 			join = true;
 			break;
+		case 'S':
+			return serve(optarg);
 		default:
 			fputs("usage: floor [-n N] [-W WARMUP] [--full] [--userns]\n"
 			      "       floor [-n N] [-W WARMUP] --join\n"
+			      "       floor --serve PATH\n"
 			      "       floor [-n N] [-W WARMUP] --exec PATH [ARG...]\n"
 			      "       floor --rss | --noop\n",
 				stderr);
