@@ -15,7 +15,8 @@
  *   driver [-c CONFDIR] [-n N] [-W WARMUP] [-p PAUSE_US] [-o RAW.tsv] \
  *          run LABEL:SERVICE:USER[:[create|join|userns][:initgroups]]...
  *       Interleaved timing: every iteration runs one login of every stack,
- *       in an order rotated by one each iteration, so drift hits all alike.
+ *       in a new random order each iteration (a fixed seed), so drift and
+ *       the previous login's aftermath hit all alike.
  *       :create  the user's set must not exist before the login and must
  *                be torn down after it (/run/pam_ns/UID/user.sock gone);
  *                the driver waits for that, untimed, and counts failures.
@@ -588,9 +589,34 @@ static bool one_login(struct stack *st, uint32_t index, struct sample *s, uint64
 	return got;
 }
 
+/*
+ * A new order of the stacks for each round: 0..n-1 shuffled (Fisher-Yates,
+ * xorshift64 from a fixed seed, so runs are repeatable). Not the same order
+ * rotated: a login runs slower right after a set's teardown (the anchor's
+ * exit and its namespaces' end go on after its socket is gone), and in a
+ * rotation every stack always follows the same neighbour.
+ */
+static void shuffle(size_t *order, size_t n, uint64_t *state)
+{
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	for (size_t i = n; i > 1; i--) {
+		size_t j, t;
+
+		*state ^= *state << 13;
+		*state ^= *state >> 7;
+		*state ^= *state << 17;
+		j = (size_t)(*state % i);
+		t = order[i - 1];
+		order[i - 1] = order[j];
+		order[j] = t;
+	}
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct stack stacks[MAX_STACKS];
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
 	size_t n_stacks = (size_t)argc;
 	FILE *raw = NULL;
 
@@ -614,9 +640,11 @@ static int cmd_run(int argc, char **argv)
 
 	for (unsigned it = 0; it < warmup + iterations; it++) {
 		bool timed = it >= warmup;
+		size_t order[MAX_STACKS];
 
+		shuffle(order, n_stacks, &seed);
 		for (size_t j = 0; j < n_stacks; j++) {
-			struct stack *st = &stacks[(it + j) % n_stacks];
+			struct stack *st = &stacks[order[j]];
 			struct sample s;
 			uint64_t wall, gone;
 
