@@ -84,6 +84,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdpass.h"
+
 #define NS_FLAGS (CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS)
 /* Any id will do for the floor: it need not be an account. */
 #define USERNS_ID 61234
@@ -220,51 +222,6 @@ static bool userns_work(void)
 	return ok;
 }
 
-/* Send one byte with fd (if >= 0) attached; false on failure. */
-static bool send_fd(int sock, int fd)
-{
-	char b = 1, ctl[CMSG_SPACE(sizeof(int))] = {0};
-	struct iovec iov = {.iov_base = &b, .iov_len = 1};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	struct cmsghdr *c;
-
-	if (fd >= 0) {
-		mh.msg_control = ctl;
-		mh.msg_controllen = sizeof(ctl);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	return sendmsg(sock, &mh, MSG_NOSIGNAL) == 1;
-}
-
-/* Receive one message and the fd it carries (-1 if none); false on failure. */
-static bool recv_fd(int sock, int *ret_fd)
-{
-	char b[64], ctl[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {.iov_base = b, .iov_len = sizeof(b)};
-	struct msghdr mh = {.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = ctl,
-		.msg_controllen = sizeof(ctl)};
-	struct cmsghdr *c;
-	ssize_t n;
-
-	*ret_fd = -1;
-	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return false;
-	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-			c->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
-	return true;
-}
-
 /* The join floor's server: builds its namespaces, then answers until killed. */
 static _Noreturn void join_server(int listen_fd, int sync_fd)
 {
@@ -322,31 +279,27 @@ static _Noreturn void join_login(const char *path, int out_fd)
 	_exit(write(out_fd, &t1, sizeof(t1)) == sizeof(t1) ? 0 : 1);
 }
 
-static int join_floor(unsigned n, unsigned warmup)
+/*
+ * Bind a listening socket at path (path_len < sizeof sun_path) and fork the
+ * join server on it; returns its pid once it answers, or -1 (nothing left).
+ */
+static pid_t start_server(const char *path, const char *what)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char dir[] = "/tmp/floor-join.XXXXXX", path[64];
-	uint64_t *t = calloc(n, sizeof(*t));
-	int lfd, sv[2], status, rc = 0;
-	unsigned fails = 0;
-	size_t got = 0;
+	int lfd, sv[2], status;
 	pid_t server;
 	char b;
 
-	if (!t || !mkdtemp(dir))
-		return 2;
-	snprintf(path, sizeof(path), "%s/s", dir);
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 64) < 0 ||
 		socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		perror("floor: join socket");
-		rmdir(dir);
-		return 2;
+		perror(what);
+		return -1;
 	}
 	server = fork();
 	if (server < 0)
-		return 2;
+		return -1;
 	if (server == 0) {
 		close(sv[0]);
 		join_server(lfd, sv[1]);
@@ -355,8 +308,32 @@ static int join_floor(unsigned n, unsigned warmup)
 	close(lfd);
 	if (read(sv[0], &b, 1) != 1) {
 		fputs("floor: the join server did not come up\n", stderr);
-		rc = 2;
-		goto out;
+		kill(server, SIGKILL);
+		while (waitpid(server, &status, 0) < 0 && errno == EINTR)
+			;
+		server = -1;
+	}
+	close(sv[0]);
+	return server;
+}
+
+static int join_floor(unsigned n, unsigned warmup)
+{
+	char dir[] = "/tmp/floor-join.XXXXXX", path[64];
+	uint64_t *t = calloc(n, sizeof(*t));
+	int status, rc = 0;
+	unsigned fails = 0;
+	size_t got = 0;
+	pid_t server;
+
+	if (!t || !mkdtemp(dir))
+		return 2;
+	snprintf(path, sizeof(path), "%s/s", dir);
+	server = start_server(path, "floor: join socket");
+	if (server < 0) {
+		unlink(path);
+		rmdir(dir);
+		return 2;
 	}
 	fflush(NULL);
 	for (unsigned it = 0; it < warmup + n; it++) {
@@ -400,7 +377,6 @@ out:
 	kill(server, SIGKILL);
 	while (waitpid(server, &status, 0) < 0 && errno == EINTR)
 		;
-	close(sv[0]);
 	unlink(path);
 	rmdir(dir);
 	return rc;
@@ -517,39 +493,23 @@ static int idle_rss(void)
 /* floor --serve PATH (above). */
 static int serve(const char *path)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int lfd, sv[2], status;
+	struct sockaddr_un sa;
+	int status;
 	pid_t server;
 	char b;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return 2;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 64) < 0 ||
-		socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		perror("floor: serve socket");
+	server = start_server(path, "floor: serve socket");
+	if (server < 0) {
+		unlink(path);
 		return 2;
 	}
-	server = fork();
-	if (server < 0)
-		return 2;
-	if (server == 0) {
-		close(sv[0]);
-		join_server(lfd, sv[1]);
-	}
-	close(sv[1]);
-	close(lfd);
-	if (read(sv[0], &b, 1) != 1) {
-		fputs("floor: the join server did not come up\n", stderr);
-		kill(server, SIGKILL);
-	} else {
-		printf("ready\n");
-		fflush(stdout);
-		while (read(STDIN_FILENO, &b, 1) > 0 || errno == EINTR)
-			;
-		kill(server, SIGKILL);
-	}
+	printf("ready\n");
+	fflush(stdout);
+	while (read(STDIN_FILENO, &b, 1) > 0 || errno == EINTR)
+		;
+	kill(server, SIGKILL);
 	while (waitpid(server, &status, 0) < 0 && errno == EINTR)
 		;
 	unlink(path);

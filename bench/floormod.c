@@ -41,6 +41,8 @@
 #include <unistd.h>
 
 #include <security/pam_modules.h>
+
+#include "fdpass.h"
 #ifdef WITH_INIPARSER
 #include <iniparser.h>
 #endif
@@ -66,43 +68,6 @@ static bool read_policy(const char *path)
 	return n == 0;
 }
 
-static bool send_fd(int sock, int fd)
-{
-	char b = 1, ctl[CMSG_SPACE(sizeof(int))] = {0};
-	struct iovec iov = {.iov_base = &b, .iov_len = 1};
-	struct msghdr mh = {.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = ctl,
-		.msg_controllen = sizeof(ctl)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &mh, MSG_NOSIGNAL) == 1;
-}
-
-static int recv_fd(int sock)
-{
-	char b[64], ctl[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {.iov_base = b, .iov_len = sizeof(b)};
-	struct msghdr mh = {.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = ctl,
-		.msg_controllen = sizeof(ctl)};
-	struct cmsghdr *c;
-	int fd = -1;
-
-	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) <= 0)
-		return -1;
-	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-			c->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
 static bool join(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -116,8 +81,7 @@ static bool join(const char *path)
 	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (self >= 0 && s >= 0 && connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
 		send_fd(s, self)) {
-		pidfd = recv_fd(s);
-		ok = pidfd >= 0 && setns(pidfd, NS_FLAGS) == 0;
+		ok = recv_fd(s, &pidfd) && pidfd >= 0 && setns(pidfd, NS_FLAGS) == 0;
 	}
 	if (pidfd >= 0)
 		close(pidfd);
