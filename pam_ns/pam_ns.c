@@ -145,22 +145,12 @@ static void fsize_guard_leave(struct fsize_guard *g)
 	(void)pthread_sigmask(SIG_SETMASK, &g->old_mask, NULL);
 }
 
+static void anchor_move_closep(struct pns_anchor_move *am)
+{
+	pns_anchor_move_close(am);
+}
+
 /* The only place an -errno becomes a PAM code: fail closed. */
-/* While the helper makes a set: on a systemd host, start the connection
- * that will move its anchor into its unit (pns_systemd_connect()). */
-static void start_bus(void *userdata)
-{
-	struct sd_bus **bus = userdata;
-
-	if (pns_systemd_booted())
-		*bus = pns_systemd_connect();
-}
-
-static void bus_closep(struct sd_bus **bus)
-{
-	pns_systemd_close(*bus);
-}
-
 static int pam_code(int r)
 {
 	return r == -ENOMEM ? PAM_BUF_ERR : PAM_SESSION_ERR;
@@ -385,7 +375,8 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	const char *user = NULL;
 	char logname[80], nsbuf[32], unit[PNS_UNIT_NAME_MAX] = "";
 	_cleanup_close_ int anchor_pidfd = -1, userns_fd = -1, landlock_fd = -1;
-	_cleanup_(bus_closep) struct sd_bus *bus = NULL;
+	_cleanup_(anchor_move_closep) struct pns_anchor_move am = {0};
+	struct pns_session_hooks hooks;
 	const void *seen = NULL;
 	struct fsize_guard guard;
 	bool isolate = false, can_enter_userns;
@@ -467,8 +458,10 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 				logname, plan.uid, args.helper);
 			return PAM_SESSION_ERR;
 		}
+		pns_anchor_move_init(&am, plan.uid,
+			pns_now_usec() + (uint64_t)args.timeout_sec * 1000000u, &hooks);
 		r = pns_session_open(args.helper, helper_fd, (uint64_t)args.timeout_sec * 1000000u,
-			&plan, &reply, &anchor_pidfd, &userns_fd, start_bus, &bus);
+			&plan, &reply, &anchor_pidfd, &userns_fd, &hooks);
 	}
 	if (r < 0) {
 		errno = -r;
@@ -485,14 +478,14 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	}
 
 	/* On a systemd host a new set's anchor leaves the login's scope for a
-	 * unit of its own, before any session is in the set. */
-	if (reply.created && pns_systemd_booted()) {
-		uint64_t t0 = pns_now_usec();
+	 * unit of its own, before any session is in the set: the call went out
+	 * as the helper answered (send_move()), its job is waited for here. */
+	if (reply.created && am.systemd) {
 		char why[256];
 
-		r = pns_systemd_move_anchor(TAKE_PTR(bus), anchor_pidfd, plan.uid, reply.set_id,
-			reply.set_name, pns_now_usec() + (uint64_t)args.timeout_sec * 1000000u,
-			unit, why, sizeof(why));
+		r = pns_systemd_move_wait(&am.mv, anchor_pidfd,
+			pns_now_usec() + (uint64_t)args.timeout_sec * 1000000u, unit, why,
+			sizeof(why));
 		if (r < 0) {
 			char where[PNS_UNIT_NAME_MAX] = "?";
 			pid_t pid;
@@ -510,10 +503,10 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 			pam_syslog(pamh, LOG_DEBUG,
 				"Set %s of user %s (uid %u): anchor moved to %s in %llu us",
 				reply.set_name, logname, plan.uid, unit,
-				(unsigned long long)(pns_now_usec() - t0));
+				(unsigned long long)(pns_now_usec() - am.sent_at));
 	}
 	/* Started for a set the helper then joined instead. */
-	pns_systemd_close(TAKE_PTR(bus));
+	pns_systemd_close(TAKE_PTR(am.bus));
 
 	r = pns_join_set(anchor_pidfd, plan.namespaces, reply.ns_ino, landlock_fd);
 	if (r < 0) {

@@ -146,7 +146,7 @@ static int reap_helper(int pidfd, uint64_t deadline, int *ret_status)
 
 int pns_session_open(const char *helper_path, int helper_fd, uint64_t timeout_usec,
 	const struct pns_plan *plan, struct pns_reply *ret_reply, int *ret_anchor_pidfd,
-	int *ret_userns_fd, void (*while_waiting)(void *userdata), void *userdata)
+	int *ret_userns_fd, const struct pns_session_hooks *hooks)
 {
 	size_t want = (plan->namespaces & PNS_NS_USER) ? 2 : 1;
 	char uid[16];
@@ -175,11 +175,14 @@ int pns_session_open(const char *helper_path, int helper_fd, uint64_t timeout_us
 
 	m.open = *plan;
 	r = pns_send_msg(sv[0], &m, &self_pidfd, 1);
-	if (r >= 0 && while_waiting)
-		while_waiting(userdata);
+	if (r >= 0 && hooks && hooks->while_waiting)
+		hooks->while_waiting(hooks->userdata);
 	if (r >= 0)
 		r = pns_recv_msg(sv[0], &m, fds, 2, &n_fds, deadline);
 	sv[0] = safe_close(sv[0]);
+	if (r >= 0 && hooks && hooks->after_reply && m.type == PNS_MSG_REPLY &&
+		m.reply.error == 0 && n_fds == want)
+		hooks->after_reply(&m.reply, fds[0], hooks->userdata);
 
 	/* The reply decides; an exit status, when we get it, must agree. */
 	rr = reap_helper(helper_pidfd, deadline, &status);

@@ -117,22 +117,12 @@ static int load_libsystemd(char *why, size_t size)
 	return 0;
 }
 
-struct job_wait {
-	const char *unit;      /* the scope asked for: one job of the manager's is for it */
-	char job[128];	       /* the object path StartTransientUnit returned */
-	char removed_job[128]; /* JobRemoved's path for the unit */
-	char result[32];       /* JobRemoved's result: "done", "failed", ... */
-	char error[160];       /* StartTransientUnit's error, if it failed */
-	int error_r;
-	bool replied, removed;
-};
-
 /* The unit's name is new (set ids are random, and StartTransientUnit fails
  * for a unit that exists), so its JobRemoved is this call's; the path is
  * compared with the reply's once both are in. */
 static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
-	struct job_wait *w = userdata;
+	struct pns_systemd_move *w = userdata;
 	const char *path = NULL, *unit = NULL, *result = NULL;
 	uint32_t id;
 
@@ -147,7 +137,7 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
 
 static int on_start_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
-	struct job_wait *w = userdata;
+	struct pns_systemd_move *w = userdata;
 	const char *job = NULL;
 
 	w->replied = true;
@@ -155,13 +145,14 @@ static int on_start_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
 		const sd_bus_error *e = sd.get_error(m);
 		const char *text = e ? (e->message ? e->message : e->name) : NULL;
 
-		pns_strlcpy(w->error, text ? text : "an error without a name", sizeof(w->error));
-		w->error_r = -EIO;
+		snprintf(w->why, sizeof(w->why), "StartTransientUnit failed: %s",
+			text ? text : "an error without a name");
+		w->error = -EIO;
 		return 0;
 	}
 	if (sd.read(m, "o", &job) < 0 || !job) {
-		pns_strlcpy(w->error, "no job in the reply", sizeof(w->error));
-		w->error_r = -EBADMSG;
+		snprintf(w->why, sizeof(w->why), "StartTransientUnit failed: no job in the reply");
+		w->error = -EBADMSG;
 		return 0;
 	}
 	pns_strlcpy(w->job, job, sizeof(w->job));
@@ -184,29 +175,26 @@ void pns_systemd_close(struct sd_bus *bus)
 		sd.flush_close_unref(bus);
 }
 
-int pns_systemd_move_anchor(struct sd_bus *bus, int anchor_pidfd, uint32_t uid, uint64_t set_id,
-	const char *set_name, uint64_t deadline, char *ret_unit, char *why, size_t why_size)
+void pns_systemd_move_send(struct pns_systemd_move *mv, struct sd_bus *bus, int anchor_pidfd,
+	uint32_t uid, uint64_t set_id, const char *set_name, uint64_t deadline)
 {
-	char unit[PNS_UNIT_NAME_MAX], now_in[PNS_UNIT_NAME_MAX], description[160];
+	char description[160];
 	sd_bus_message *m = NULL;
-	struct job_wait w = {.unit = unit};
-	struct pollfd pfd;
-	pid_t pid;
 	int r;
 
-	why[0] = 0;
-	r = pns_unit_name(uid, set_id, unit, sizeof(unit));
+	*mv = (struct pns_systemd_move){.bus = bus};
+	r = pns_unit_name(uid, set_id, mv->unit, sizeof(mv->unit));
 	if (r < 0) {
-		snprintf(why, why_size, "cannot name the unit");
+		snprintf(mv->why, sizeof(mv->why), "cannot name the unit");
 		goto out;
 	}
-	r = pns_pidfd_to_pid(anchor_pidfd, &pid);
+	r = pns_pidfd_to_pid(anchor_pidfd, &mv->pid);
 	if (r < 0) {
-		snprintf(why, why_size, "cannot read the anchor's pid from its pidfd: %s",
-			strerror(-r));
+		snprintf(mv->why, sizeof(mv->why),
+			"cannot read the anchor's pid from its pidfd: %s", strerror(-r));
 		goto out;
 	}
-	r = load_libsystemd(why, why_size);
+	r = load_libsystemd(mv->why, sizeof(mv->why));
 	if (r < 0)
 		goto out;
 	snprintf(description, sizeof(description), "pam_ns set %s of uid %u", set_name,
@@ -220,7 +208,7 @@ int pns_systemd_move_anchor(struct sd_bus *bus, int anchor_pidfd, uint32_t uid, 
 	 * and the call behind the authentication and sends them together, and dbus-daemon
 	 * handles a connection's messages in order, so the match is in place
 	 * before the call reaches the manager. A failed AddMatch closes the
-	 * connection (sd-bus's default), which the wait below sees.
+	 * connection (sd-bus's default), which the wait sees.
 	 *
 	 * No Subscribe: systemd sends a job's signals on the system bus while
 	 * some client is subscribed (logind always is) or while the job's
@@ -229,53 +217,82 @@ int pns_systemd_move_anchor(struct sd_bus *bus, int anchor_pidfd, uint32_t uid, 
 	 * either way; the call would cost the manager a round of work before
 	 * the job (DESIGN.md).
 	 */
-	if (!bus) {
-		r = sd.open_system(&bus);
+	if (!mv->bus) {
+		r = sd.open_system(&mv->bus);
 		if (r < 0) {
-			snprintf(why, why_size, "cannot connect to the system bus: %s",
+			snprintf(mv->why, sizeof(mv->why), "cannot connect to the system bus: %s",
 				strerror(-r));
 			goto out;
 		}
 	}
-	r = sd.match_signal_async(bus, NULL, "org.freedesktop.systemd1",
+	r = sd.match_signal_async(mv->bus, NULL, "org.freedesktop.systemd1",
 		"/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", "JobRemoved",
-		on_job_removed, NULL, &w);
+		on_job_removed, NULL, mv);
 	if (r < 0) {
-		snprintf(why, why_size, "cannot watch for JobRemoved: %s", strerror(-r));
+		snprintf(mv->why, sizeof(mv->why), "cannot watch for JobRemoved: %s", strerror(-r));
 		goto out;
 	}
-	r = sd.new_method_call(bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+	r = sd.new_method_call(mv->bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
 		"org.freedesktop.systemd1.Manager", "StartTransientUnit");
 	if (r >= 0)
-		r = sd.append(m, "ss", unit, "fail");
+		r = sd.append(m, "ss", mv->unit, "fail");
 	/* a(sv): what the scope is, where, and which process it takes. */
 	if (r >= 0)
 		r = sd.append(m, "a(sv)", 5, "Description", "s", description, "Slice", "s",
 			PNS_SYSTEMD_SLICE, "CollectMode", "s", "inactive-or-failed", "SendSIGHUP",
-			"b", 0, "PIDs", "au", 1, (uint32_t)pid);
+			"b", 0, "PIDs", "au", 1, (uint32_t)mv->pid);
 	if (r >= 0)
 		r = sd.append(m, "a(sa(sv))", 0);
 	if (r < 0) {
-		snprintf(why, why_size, "cannot build the StartTransientUnit call: %s",
+		snprintf(mv->why, sizeof(mv->why), "cannot build the StartTransientUnit call: %s",
 			strerror(-r));
 		goto out;
 	}
 	/* The reply's slot is floating: it goes with the bus. Its timeout is
-	 * the deadline's, which the loop below enforces anyway. */
-	r = sd.call_async(bus, NULL, m, on_start_reply, &w,
+	 * the deadline's, which the wait enforces anyway. */
+	r = sd.call_async(mv->bus, NULL, m, on_start_reply, mv,
 		deadline > pns_now_usec() ? deadline - pns_now_usec() : 1);
 	if (r < 0) {
-		snprintf(why, why_size, "cannot send StartTransientUnit: %s", strerror(-r));
+		snprintf(mv->why, sizeof(mv->why), "cannot send StartTransientUnit: %s",
+			strerror(-r));
+		goto out;
+	}
+	mv->sent = true;
+	/* Write what can go now, without blocking: the authentication's answer
+	 * has usually come while the helper worked, so this pass sends Hello,
+	 * the match and the call, and the manager works while the module waits
+	 * for the helper's exit. What cannot go yet goes in the wait. An error
+	 * here shows there too. */
+	while (sd.process(mv->bus, NULL) > 0)
+		;
+out:
+	if (m)
+		sd.message_unref(m);
+	if (!mv->sent)
+		mv->error = r < 0 ? r : -EIO;
+}
+
+int pns_systemd_move_wait(struct pns_systemd_move *mv, int anchor_pidfd, uint64_t deadline,
+	char *ret_unit, char *why, size_t why_size)
+{
+	char now_in[PNS_UNIT_NAME_MAX];
+	struct pollfd pfd;
+	int r = mv->error;
+
+	why[0] = 0;
+	if (!mv->sent) {
+		pns_strlcpy(why, mv->why[0] ? mv->why : "the move was never asked for", why_size);
+		r = mv->error < 0 ? mv->error : -EINVAL;
 		goto out;
 	}
 	/* The PIDs move when the job runs, not when it is queued. */
-	while (!w.error_r && !(w.replied && w.removed)) {
+	while (!mv->error && !(mv->replied && mv->removed)) {
 		uint64_t now = pns_now_usec();
 
-		r = sd.process(bus, NULL);
+		r = sd.process(mv->bus, NULL);
 		if (r < 0) {
 			snprintf(why, why_size,
-				"lost the system bus waiting for the job for %s: %s", unit,
+				"lost the system bus waiting for the job for %s: %s", mv->unit,
 				strerror(-r));
 			goto out;
 		}
@@ -283,32 +300,32 @@ int pns_systemd_move_anchor(struct sd_bus *bus, int anchor_pidfd, uint32_t uid, 
 			continue;
 		if (now >= deadline) {
 			snprintf(why, why_size, "%s for %s did not end in time",
-				w.replied ? w.job : "StartTransientUnit", unit);
+				mv->replied ? mv->job : "StartTransientUnit", mv->unit);
 			r = -ETIMEDOUT;
 			goto out;
 		}
-		r = sd.wait(bus, deadline - now);
+		r = sd.wait(mv->bus, deadline - now);
 		if (r < 0) {
 			snprintf(why, why_size,
-				"lost the system bus waiting for the job for %s: %s", unit,
+				"lost the system bus waiting for the job for %s: %s", mv->unit,
 				strerror(-r));
 			goto out;
 		}
 	}
-	if (w.error_r) {
-		snprintf(why, why_size, "StartTransientUnit failed: %s", w.error);
-		r = w.error_r;
+	if (mv->error) {
+		pns_strlcpy(why, mv->why, why_size);
+		r = mv->error;
 		goto out;
 	}
-	if (strcmp(w.removed_job, w.job) != 0) {
-		snprintf(why, why_size, "job %s ended for %s, not job %s", w.removed_job, unit,
-			w.job);
+	if (strcmp(mv->removed_job, mv->job) != 0) {
+		snprintf(why, why_size, "job %s ended for %s, not job %s", mv->removed_job,
+			mv->unit, mv->job);
 		r = -EIO;
 		goto out;
 	}
-	if (strcmp(w.result, "done") != 0) {
-		snprintf(why, why_size, "job %s for %s ended with result \"%s\"", w.job, unit,
-			w.result);
+	if (strcmp(mv->result, "done") != 0) {
+		snprintf(why, why_size, "job %s for %s ended with result \"%s\"", mv->job, mv->unit,
+			mv->result);
 		r = -EIO;
 		goto out;
 	}
@@ -320,20 +337,55 @@ int pns_systemd_move_anchor(struct sd_bus *bus, int anchor_pidfd, uint32_t uid, 
 		r = -ESRCH;
 		goto out;
 	}
-	r = pns_pid_unit(pid, now_in, sizeof(now_in));
-	if (r < 0 || strcmp(now_in, unit) != 0) {
+	r = pns_pid_unit(mv->pid, now_in, sizeof(now_in));
+	if (r < 0 || strcmp(now_in, mv->unit) != 0) {
 		snprintf(why, why_size, "after the job the anchor runs in %s, not in %s",
-			r < 0 ? "an unknown cgroup" : now_in, unit);
+			r < 0 ? "an unknown cgroup" : now_in, mv->unit);
 		r = r < 0 ? r : -EIO;
 		goto out;
 	}
-	pns_strlcpy(ret_unit, unit, PNS_UNIT_NAME_MAX);
+	pns_strlcpy(ret_unit, mv->unit, PNS_UNIT_NAME_MAX);
 	r = 0;
 out:
-	if (m)
-		sd.message_unref(m);
 	/* The match and the reply's slot (floating) go with the bus. */
-	if (bus)
-		sd.flush_close_unref(bus);
+	pns_systemd_close(mv->bus);
+	mv->bus = NULL;
 	return r;
+}
+
+static void start_bus(void *userdata)
+{
+	struct pns_anchor_move *am = userdata;
+
+	if (am->systemd)
+		am->bus = pns_systemd_connect();
+}
+
+static void send_move(const struct pns_reply *reply, int anchor_pidfd, void *userdata)
+{
+	struct pns_anchor_move *am = userdata;
+
+	if (!am->systemd || !reply->created)
+		return;
+	am->sent_at = pns_now_usec();
+	pns_systemd_move_send(&am->mv, am->bus, anchor_pidfd, am->uid, reply->set_id,
+		reply->set_name, am->deadline);
+	am->bus = NULL; /* the move's now */
+}
+
+void pns_anchor_move_init(struct pns_anchor_move *am, uint32_t uid, uint64_t deadline,
+	struct pns_session_hooks *ret_hooks)
+{
+	*am = (struct pns_anchor_move){
+		.systemd = pns_systemd_booted(), .uid = uid, .deadline = deadline};
+	*ret_hooks = (struct pns_session_hooks){
+		.while_waiting = start_bus, .after_reply = send_move, .userdata = am};
+}
+
+void pns_anchor_move_close(struct pns_anchor_move *am)
+{
+	pns_systemd_close(am->bus);
+	am->bus = NULL;
+	pns_systemd_close(am->mv.bus);
+	am->mv.bus = NULL;
 }
