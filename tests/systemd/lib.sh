@@ -13,6 +13,19 @@ PNS_RIG_CACHE=${PAM_NS_RIG_CACHE:-/var/cache/pam_ns-rig}
 PNS_RIG_USERS=(rig-ann rig-bob) # made by the runner, each with the root key
 declare -A CT_HOLD_HOST=() CT_HOLD_PID=() CT_HOLD_OUT=()
 
+# rig_test [USER]: how every t-*.sh starts, after sourcing the two
+# libraries: it refuses to run outside tests/systemd/run and, given USER,
+# sets u to it and uid to its uid inside the container.
+rig_test() {
+	[ -n "${PNS_RIG_PID1:-}" ] || {
+		echo "$PNS_TEST: run me through tests/systemd/run" >&2
+		exit 2
+	}
+	[ $# -eq 0 ] && return 0
+	u=$1
+	uid=$(ct id -u "$u")
+}
+
 # ct CMD...: run CMD in every namespace of the container, as its root, with a
 # clean environment, in the container's / (stdin and stdout pass through).
 ct() {

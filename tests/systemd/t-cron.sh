@@ -6,7 +6,7 @@
 # about 65 s of waiting (the wait allows 150 s).
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/lib.sh"
-[ -n "${PNS_RIG_PID1:-}" ] || { echo "$PNS_TEST: run me through tests/systemd/run" >&2; exit 2; }
+rig_test
 
 ann=rig-ann # has a session open when the job runs
 bob=rig-bob # has none

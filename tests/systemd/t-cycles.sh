@@ -4,10 +4,7 @@
 # left, and logind has no session of the user.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/lib.sh"
-[ -n "${PNS_RIG_PID1:-}" ] || { echo "$PNS_TEST: run me through tests/systemd/run" >&2; exit 2; }
-
-u=rig-ann
-uid=$(ct id -u "$u")
+rig_test rig-ann
 n=${PNS_RIG_CYCLES:-100}
 mounts0=$(probe mounts)
 pid1_mnt=$(ct readlink /proc/1/ns/mnt)

@@ -6,10 +6,7 @@
 # are gone.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/lib.sh"
-[ -n "${PNS_RIG_PID1:-}" ] || { echo "$PNS_TEST: run me through tests/systemd/run" >&2; exit 2; }
-
-u=rig-bob
-uid=$(ct id -u "$u")
+rig_test rig-bob
 mounts0=$(probe mounts)
 dropin=/etc/systemd/logind.conf.d/rig-kill-user-processes.conf
 

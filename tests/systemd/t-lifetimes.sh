@@ -6,10 +6,7 @@
 # the set, its socket and its unit.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/lib.sh"
-[ -n "${PNS_RIG_PID1:-}" ] || { echo "$PNS_TEST: run me through tests/systemd/run" >&2; exit 2; }
-
-u=rig-ann
-uid=$(ct id -u "$u")
+rig_test rig-ann
 mounts0=$(probe mounts)
 
 # hold NAME: log u in and keep the session, or stop the script.

@@ -4,10 +4,7 @@
 # down after logout.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/lib.sh"
-[ -n "${PNS_RIG_PID1:-}" ] || { echo "$PNS_TEST: run me through tests/systemd/run" >&2; exit 2; }
-
-u=rig-ann
-uid=$(ct id -u "$u")
+rig_test rig-ann
 pid1_mnt=$(ct readlink /proc/1/ns/mnt)
 mounts0=$(probe mounts)
 

@@ -11,10 +11,7 @@
 # JobRemoved is seen on the bus. logind is started again after.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/lib.sh"
-[ -n "${PNS_RIG_PID1:-}" ] || { echo "$PNS_TEST: run me through tests/systemd/run" >&2; exit 2; }
-
-u=rig-ann
-uid=$(ct id -u "$u")
+rig_test rig-ann
 mounts0=$(probe mounts)
 mon=/run/rig-nosub.monitor
 

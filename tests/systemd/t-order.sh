@@ -6,10 +6,7 @@
 # unit of its own (it was forked in ssh.service).
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/lib.sh"
-[ -n "${PNS_RIG_PID1:-}" ] || { echo "$PNS_TEST: run me through tests/systemd/run" >&2; exit 2; }
-
-u=rig-bob
-uid=$(ct id -u "$u")
+rig_test rig-bob
 mounts0=$(probe mounts)
 pid1_mnt=$(ct readlink /proc/1/ns/mnt)
 cursor() { ct journalctl -q -n 0 --show-cursor --no-pager | sed -n 's/^-- cursor: //p'; }

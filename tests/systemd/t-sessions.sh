@@ -8,10 +8,7 @@
 # pam_ns(8) states; t-usermgr tests the fix).
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/lib.sh"
-[ -n "${PNS_RIG_PID1:-}" ] || { echo "$PNS_TEST: run me through tests/systemd/run" >&2; exit 2; }
-
-u=rig-bob
-uid=$(ct id -u "$u")
+rig_test rig-bob
 home=/home/$u
 pid1_mnt=$(ct readlink /proc/1/ns/mnt)
 mounts0=$(probe mounts)
