@@ -514,8 +514,8 @@ static int drop_privileges(void)
 	return 0;
 }
 
-/* Before it serves: the error reply, then exit. The helper removes what
- * the anchor made. */
+/* Before it serves: the error reply to the helper, then exit. The helper
+ * removes what the anchor made. */
 static _noreturn_ void anchor_fail(int sync_fd, int error)
 {
 	(void)helper_reply_error(sync_fd, error);
@@ -523,7 +523,7 @@ static _noreturn_ void anchor_fail(int sync_fd, int error)
 }
 
 /* Before the loop: the set's first session is the caller's that made it. */
-static void first_session(struct anchor *a, int caller_pidfd, int sync_fd)
+static void first_session(struct anchor *a, int caller_pidfd, int module_fd, int sync_fd)
 {
 	struct pns_msg m = {.type = PNS_MSG_REPLY};
 	int fds[2] = {a->self_pidfd, a->userns_fd}, r;
@@ -541,8 +541,11 @@ static void first_session(struct anchor *a, int caller_pidfd, int sync_fd)
 		members_release(&a->members, true);
 		anchor_fail(sync_fd, r);
 	}
-	/* The helper kills us and removes the socket if this does not arrive. */
-	if (pns_send_msg(sync_fd, &m, fds, a->userns_fd >= 0 ? 2 : 1) < 0)
+	/* The module's reply, then the helper's 'K': the helper kills us and
+	 * removes the socket if that does not arrive, and exits non-zero, so
+	 * the module denies a login it may already have had our reply for. */
+	if (pns_send_msg(module_fd, &m, fds, a->userns_fd >= 0 ? 2 : 1) < 0 ||
+		send(sync_fd, "K", 1, MSG_NOSIGNAL) != 1)
 		_exit(1);
 	a->sessions[0].id = m.reply.session_id;
 	a->sessions[0].pidfd = caller_pidfd;
@@ -553,7 +556,8 @@ static void first_session(struct anchor *a, int caller_pidfd, int sync_fd)
 /* Serve the set until it is torn down. userns_fd is -1 when the set has
  * no user namespace. */
 static _noreturn_ void anchor_run(int run_fd, int dir_fd, const char *name, uint64_t set_id,
-	int listen_fd, int userns_fd, const struct pns_plan *plan, int caller_pidfd, int sync_fd)
+	int listen_fd, int userns_fd, const struct pns_plan *plan, int caller_pidfd, int module_fd,
+	int sync_fd)
 {
 	static struct anchor a; /* too large for the stack of a small process */
 	/* Static too: its pages must not depend on the stack limit (limits.c). */
@@ -585,7 +589,8 @@ static _noreturn_ void anchor_run(int run_fd, int dir_fd, const char *name, uint
 		members_release(&a.members, true);
 		anchor_fail(sync_fd, r);
 	}
-	first_session(&a, caller_pidfd, sync_fd);
+	first_session(&a, caller_pidfd, module_fd, sync_fd);
+	close(module_fd);
 	close(sync_fd);
 
 	for (;;) {
@@ -656,14 +661,14 @@ static void close_all_but(const int *keep, size_t n)
 	(void)syscall(SYS_close_range, next, ~0u, 0);
 }
 
-/* The anchor's start-up, in the child the helper has just forked (helper.h). */
+/* The anchor's start-up, in the process the helper has just started (helper.h). */
 void anchor_start(int run_fd, int dir_fd, const char *name, uint64_t set_id,
-	const struct pns_plan *plan, int caller_pidfd, int sync_fd, pid_t parent)
+	const struct pns_plan *plan, int caller_pidfd, int module_fd, int sync_fd, pid_t parent)
 {
 	int lfd, userns_fd = -1;
-	int keep[4] = {run_fd, dir_fd, sync_fd, caller_pidfd};
+	int keep[5] = {run_fd, dir_fd, module_fd, sync_fd, caller_pidfd};
 
-	/* Four numbers in order: by insertion, not libc's qsort(), whose code
+	/* Five numbers in order: by insertion, not libc's qsort(), whose code
 	 * would be every anchor's resident memory (issue 14). */
 	for (size_t i = 1; i < ELEMENTSOF(keep); i++)
 		for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
@@ -689,5 +694,6 @@ void anchor_start(int run_fd, int dir_fd, const char *name, uint64_t set_id,
 	}
 	if (prctl(PR_SET_PDEATHSIG, 0) < 0)
 		anchor_fail(sync_fd, negative_errno());
-	anchor_run(run_fd, dir_fd, name, set_id, lfd, userns_fd, plan, caller_pidfd, sync_fd);
+	anchor_run(run_fd, dir_fd, name, set_id, lfd, userns_fd, plan, caller_pidfd, module_fd,
+		sync_fd);
 }

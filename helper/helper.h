@@ -40,6 +40,9 @@
 void helper_log(int prio, const char *fmt, ...) _printf_(2, 3);
 /* log.c: close the connection to /dev/log (the next line opens it again). */
 void helper_log_close(void);
+/* The helper, once an anchor that shared its memory is gone: forget the
+ * log socket without closing it; the number may be the anchor's. */
+void helper_log_forget(void);
 /* log.c: has an error been kept? */
 bool helper_has_error(void);
 /* log.c: keep message (another process's sentence) unless an error is kept. */
@@ -59,17 +62,23 @@ int anchor_setup(int dir_fd, const char *name, const struct pns_plan *plan) _war
 int anchor_create_userns(const struct pns_plan *plan) _warn_unused_result_;
 
 /*
- * anchor.c: the anchor, in the child the helper (pid parent) has just
- * forked. Build the set (setup.c, userns.c) and serve it until it is torn
- * down. Never returns. The set's first session is caller_pidfd's: its
- * reply (what a join would answer) goes to the helper on sync_fd once the
- * anchor is ready, an error reply (the kept error) if it cannot be, and
- * the helper removes what the anchor made. run_fd, dir_fd, sync_fd and
- * caller_pidfd are the descriptors it keeps. set_id is the set's random
- * id (DESIGN.md, "Naming sets").
+ * anchor.c: the anchor, in the process the helper (pid parent) has just
+ * started on its own stack in the helper's memory (helper.c,
+ * spawn_anchor()). Build the set (setup.c, userns.c) and serve it until it
+ * is torn down. Never returns. The set's first session is caller_pidfd's:
+ * once the anchor is ready, it sends the module on module_fd the reply a
+ * join would get, then one byte 'K' to the helper on sync_fd. If it cannot
+ * be ready, it sends the helper an error reply (the kept error) and exits,
+ * and the helper removes what it made. run_fd, dir_fd, module_fd, sync_fd
+ * and caller_pidfd are the descriptors it keeps. set_id is the set's
+ * random id (DESIGN.md, "Naming sets").
  */
 _noreturn_ void anchor_start(int run_fd, int dir_fd, const char *name, uint64_t set_id,
-	const struct pns_plan *plan, int caller_pidfd, int sync_fd, pid_t parent);
+	const struct pns_plan *plan, int caller_pidfd, int module_fd, int sync_fd, pid_t parent);
+/* The anchor's stack (helper.c), and the page without access at its
+ * bottom (one page). Its deepest frames are a few KiB; pages it never touches cost
+ * nothing. */
+#define ANCHOR_STACK_SIZE (256u * 1024u)
 
 /* members.c: which processes are in a set (DESIGN.md, "Lifetime of a set"). */
 struct set_members {

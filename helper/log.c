@@ -73,6 +73,11 @@ void helper_log_close(void)
 	log_fd = safe_close(log_fd);
 }
 
+void helper_log_forget(void)
+{
+	log_fd = -1;
+}
+
 void helper_log(int prio, const char *fmt, ...)
 {
 	int saved = errno;

@@ -137,3 +137,21 @@ else
 	fail "reaping host: sets torn down afterwards" "$(ls "$PNS_RUN_DIR/$uid" 2>&1)"
 fi
 check_eq "host mount table unchanged at the end" "$mounts_before" "$(sec_host_mounts)"
+
+# The anchor starts in the helper's memory and keeps libc's thread structure
+# of the helper's main thread (DESIGN.md, "The anchor's start"). musl's
+# raise(), and so abort(), signal the thread id in that structure, the
+# helper's: a static musl helper must link neither. glibc asks the kernel
+# for the caller's thread id, so its build may.
+syms=$(nm "$PNS_HELPER_BUILT" 2>/dev/null | awk '{ print $NF }')
+if ! grep -qx main <<<"$syms"; then
+	skip "helper without raise() and abort()" "no symbols in $PNS_HELPER_BUILT (stripped, or no nm)"
+elif grep -q '@GLIBC_' <<<"$syms"; then
+	note "helper links glibc: raise() there asks the kernel for the thread id"
+	pass "helper without raise() and abort(): not needed with glibc"
+else
+	check_eq "static musl helper links neither raise() nor abort()" "" \
+		"$(grep -xE 'raise|abort' <<<"$syms" | paste -sd' ')"
+	check_eq "control: nm lists the helper's own symbols" anchor_start \
+		"$(grep -x anchor_start <<<"$syms")"
+fi

@@ -9,7 +9,8 @@
 #   neither set the host name, nor unshare, nor unmount /tmp.
 # - su run by a non-root invoker (ruid = invoker while su opens the
 #   session): the invoker can neither stop, kill nor ptrace the helper
-#   (caught while paused before its exec) nor the anchor.
+#   (caught while paused before its exec) nor the anchor; the anchor,
+#   started in the helper's memory, is alone in it once the session is open.
 # - TIOCSTI: pam_ns does not block it; the test only reports whether the
 #   kernel allows it here (SECURITY.md has the limitation and mitigation).
 . "$(dirname "$0")/lib.sh"
@@ -117,6 +118,12 @@ if wait_until 20 grep -qx ready "$PNS_T/inv.out"; then
 	check_eq "su by a user: the target user cannot signal the anchor either" kill=EPERM \
 		"$(setpriv --reuid="$uid" --regid="$gid" --init-groups "$probe" kill "$anchor" 19)"
 	check_eq "su by a user: the anchor is still there" "$set_mnt" "$(ns_of "$anchor" mnt)"
+	# The anchor starts in the helper's memory (CLONE_VM, DESIGN.md "The
+	# anchor's start"); once the session is open it must be alone in it.
+	check_eq "vmshare: the probe sees a process that shares its memory (control)" vmshare=1 \
+		"$("$probe" vmshare-check | cut -d' ' -f1)"
+	check_eq "su by a user: no other process shares the anchor's memory" vmshare=0 \
+		"$("$probe" vmshare "$anchor")"
 else
 	fail "su by a user: the session opens" "$(cat "$PNS_T/inv.out")"
 fi

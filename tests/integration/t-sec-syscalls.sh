@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Security suite, syscall faults (SPEC 8.1; catalogue rows 29, 30).
 #
-# strace fault injection, in the helper and the anchor it forks (through a
+# strace fault injection, in the helper and the anchor it starts (through a
 # helper= wrapper that attaches strace to itself and execs the real
 # helper): mount (ENOSPC, first and second call), unshare (ENOMEM),
-# openat (EMFILE at the Nth call, N = 1..14), sendmsg (EIO), write (EIO),
+# openat (EMFILE at the Nth call, N = 1..14), sendmsg (EIO), sendto (EIO:
+# the anchor's "K" to the helper after its reply to the module), write (EIO),
 # socket, bind, listen, mkdirat, flock, sethostname, capset, pidfd_open and
 # prctl; and in the PAM caller itself (strace on pam-drive): setns (EPERM),
 # pidfd_open, socketpair, clone3, connect, ioctl (the anchor's namespaces
@@ -112,6 +113,8 @@ cases=(
 	"inject=unshare:error=ENOMEM"
 	"inject=sendmsg:error=EIO"
 	"inject=sendmsg:error=EIO:when=2"
+	"inject=sendto:error=EIO"
+	"inject=sendto:error=EIO:when=2"
 	"inject=write:error=EIO"
 	"inject=socket:error=EMFILE"
 	"inject=bind:error=EADDRINUSE"
@@ -132,6 +135,13 @@ for c in "${cases[@]}"; do
 	out=$(pam_drive --service fault pamns-sec-sc -- sh -c "$probe_cmd" 2>&1)
 	outcome "helper $c" "$out"
 	leftovers "helper $c" "$mark"
+	# The first sendto() is the anchor's "K" after its reply reached the
+	# module: the helper must still fail, and the module deny on its status.
+	if [ "$c" = inject=sendto:error=EIO ] && [ -r "${PNS_SYSLOG_FILE:-}" ]; then
+		check_contains "helper $c: denied on the helper's exit status after the anchor's reply" \
+			"$(tail -n +"$((mark + 1))" "$PNS_SYSLOG_FILE" | grep -F 'user pamns-sec-sc ')" \
+			"the helper replied but exited with status 1"
+	fi
 done
 : >"$spec"
 # Sanity: the same wrapper with no fault opens a session.

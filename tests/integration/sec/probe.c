@@ -16,6 +16,11 @@
  *   sec-probe fill DIR N         create N empty files DIR/f.K: fill=OK or
  *                                fill=ERRNONAME at=K
  *   sec-probe hold SECONDS       print "held" and sleep (bounded)
+ *   sec-probe vmshare PID        the other processes whose address space is
+ *                                PID's (kcmp KCMP_VM): "vmshare=N" and, if
+ *                                any, " pids=P,Q"
+ *   sec-probe vmshare-check      the same for itself with a CLONE_VM child
+ *                                of its own: "vmshare=1 pids=CHILD"
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -32,10 +37,12 @@
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
+#include <linux/kcmp.h>
 
 static int result(const char *what, int ok)
 {
@@ -73,6 +80,43 @@ static int list_fds(const char *pid)
 		printf("fd %s -> %s\n", de->d_name, target);
 	}
 	closedir(d);
+	return 0;
+}
+
+static int pause_child(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return 0;
+}
+
+static int vmshare(pid_t pid)
+{
+	char pids[1024] = "";
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	int n = 0;
+
+	if (!d || kill(pid, 0) < 0) {
+		printf("vmshare=%s\n", strerrorname_np(errno) ?: "E?");
+		return 1;
+	}
+	while ((de = readdir(d))) {
+		pid_t other = atoi(de->d_name);
+
+		if (other <= 0 || other == pid)
+			continue;
+		/* /proc lists processes, not threads: only other processes count. */
+		if (syscall(SYS_kcmp, pid, other, KCMP_VM, 0, 0) == 0) {
+			size_t l = strlen(pids);
+
+			snprintf(pids + l, sizeof(pids) - l, "%s%d", n ? "," : "", other);
+			n++;
+		}
+	}
+	closedir(d);
+	printf(n ? "vmshare=%d pids=%s\n" : "vmshare=%d\n", n, pids);
 	return 0;
 }
 
@@ -134,6 +178,21 @@ int main(int argc, char **argv)
 			close(fd);
 		}
 		return result("fill", 1);
+	}
+	if (strcmp(cmd, "vmshare") == 0 && argc == 3)
+		return vmshare(atoi(argv[2]));
+	if (strcmp(cmd, "vmshare-check") == 0) {
+		/* The control: a child in our address space must be seen. */
+		static char stack[16384] __attribute__((aligned(16)));
+		pid_t child = clone(pause_child, stack + sizeof(stack), CLONE_VM | SIGCHLD, NULL);
+		int r;
+
+		if (child < 0)
+			return result("clone", 0);
+		r = vmshare(getpid());
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		return r;
 	}
 	if (strcmp(cmd, "hold") == 0 && argc == 3) {
 		printf("held\n");
