@@ -12,6 +12,7 @@
 . "$(dirname "$0")/userns/lib-userns.sh"
 pns_setup
 require_built
+. "$PNS_SRCDIR/tests/integration/sec/sec-lib.sh"
 uns_subid_prepare
 
 group_add pamns-usg1
@@ -183,6 +184,12 @@ $o2"
 		[ "$(stat -c %u "/proc/$p" 2>/dev/null)" = "$uid" ] || ps -o pid=,user=,args= -p "$p"
 	done)
 	check_eq "$tag only the user's processes are in the user namespace" "" "$stray"
+	# The anchor and its user namespace's child start in the helper's
+	# memory (CLONE_VM): once the sessions are open, it is the anchor's alone.
+	anchor=$(sec_anchors_in "$(kv mnt "$o1")")
+	check_ne "$tag the set's anchor is found" "" "$anchor"
+	check_eq "$tag no other process shares the anchor's memory" vmshare=0 \
+		"$("$(sec_probe)" vmshare "${anchor:-0}")"
 	ssh_release "$u-1"
 	o3=$(ssh_as "$u" 'readlink /proc/self/ns/user' 2>&1)
 	check_eq "$tag a new session while one is held joins the same user namespace" "$(kv userns "$o2")" "$o3"
