@@ -243,9 +243,14 @@ int pns_session_enter_userns(int userns_fd, uint32_t uid, uint32_t gid)
 	 * hand; otherwise sshd finds it can restore its old uid and aborts. */
 	if (setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
 		return negative_errno();
+	/* Capabilities are numbered without gaps up to the kernel's last:
+	 * the first EINVAL is past it. */
 	for (int cap = 0; cap <= 63; cap++)
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-			return negative_errno();
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+			if (errno != EINVAL)
+				return negative_errno();
+			break;
+		}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return negative_errno();
 	capng_clear(CAPNG_SELECT_BOTH);
