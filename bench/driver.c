@@ -13,7 +13,7 @@
  * calls.
  *
  *   driver [-c CONFDIR] [-n N] [-W WARMUP] [-p PAUSE_US] [-o RAW.tsv] \
- *          run LABEL:SERVICE:USER[:[create|join|userns][:initgroups]]...
+ *          run LABEL:SERVICE:USER[:[create|join|userns|sshd][:initgroups]]...
  *       Interleaved timing: every iteration runs one login of every stack,
  *       in a new random order each iteration (a fixed seed), so drift and
  *       the previous login's aftermath hit all alike.
@@ -39,6 +39,12 @@
  *                out. The child checks that its user namespace is not the
  *                parent's, that it runs as the account's uid and gid with no
  *                capability left, and reads its uid_map.
+ *       :sshd    the same calls as :userns, and no check: the baseline
+ *                of a :userns stack (e.g. pam_permit in auth and session),
+ *                so that what sshd's calls cost with any module (the
+ *                session child's copy-on-write faults after the fork fall
+ *                in the parent's close and pam_end) is not counted as the
+ *                module's.
  *
  *   driver [-c CONFDIR] burst -s SERVICE -k K [-r ROUNDS] [--hold] [--gone] USER...
  *       K children released at once (login i uses USER[i % n]); each
@@ -110,7 +116,7 @@ struct sample {
 
 struct stack {
 	const char *label, *service, *user;
-	enum { CHECK_NONE, CHECK_CREATE, CHECK_JOIN, CHECK_USERNS } check;
+	enum { CHECK_NONE, CHECK_CREATE, CHECK_JOIN, CHECK_USERNS, CHECK_SSHD } check;
 	bool initgroups;
 	uid_t uid;
 	size_t n;
@@ -538,7 +544,8 @@ static void parse_stack(char *spec, struct stack *st)
 		*p++ = 0;
 	}
 	if (n < 3 || !*f[0] || !*f[1] || !*f[2])
-		die("stack must be LABEL:SERVICE:USER[:[create|join|userns][:initgroups]], got %s",
+		die("stack must be LABEL:SERVICE:USER[:[create|join|userns|sshd][:initgroups]], "
+		    "got %s",
 			spec);
 	memset(st, 0, sizeof(*st));
 	st->label = f[0];
@@ -550,8 +557,10 @@ static void parse_stack(char *spec, struct stack *st)
 		st->check = CHECK_JOIN;
 	else if (n >= 4 && strcmp(f[3], "userns") == 0)
 		st->check = CHECK_USERNS;
+	else if (n >= 4 && strcmp(f[3], "sshd") == 0)
+		st->check = CHECK_SSHD;
 	else if (n >= 4 && *f[3])
-		die("unknown check %s (create, join or userns)", f[3]);
+		die("unknown check %s (create, join, userns or sshd)", f[3]);
 	if (n == 5 && strcmp(f[4], "initgroups") == 0)
 		st->initgroups = true;
 	else if (n == 5)
@@ -577,7 +586,8 @@ static bool one_login(struct stack *st, uint32_t index, struct sample *s, uint64
 		die("fork: %m");
 	if (pid == 0) {
 		close(p[0]);
-		child_login(st->service, st->user, index, p[1], -1, -1, st->check == CHECK_USERNS,
+		child_login(st->service, st->user, index, p[1], -1, -1,
+			st->check == CHECK_USERNS || st->check == CHECK_SSHD,
 			st->initgroups ? st->gid : (gid_t)-1);
 	}
 	close(p[1]);
@@ -706,6 +716,8 @@ static int cmd_run(int argc, char **argv)
 					memcpy(st->uid_map, u->uid_map, sizeof(st->uid_map));
 				st->child_cred[st->n] = s.t_child_cred;
 			}
+			if (st->check == CHECK_SSHD)
+				st->child_cred[st->n] = s.t_child_cred;
 			if (st->check == CHECK_JOIN) {
 				if (!st->join_ino)
 					st->join_ino = s.mnt_ino;
@@ -755,6 +767,9 @@ static int cmd_run(int argc, char **argv)
 			       "teardown_max_us=%.0f",
 				st->check == CHECK_USERNS ? "userns" : "create", st->set_present,
 				st->set_left, (double)st->teardown_max / 1e3);
+		if (st->check == CHECK_SSHD)
+			printf(" check=sshd child_setcred_p50=%.1f",
+				pct(st->child_cred, st->n, 50));
 		if (st->check == CHECK_USERNS)
 			printf(" userns_in=%u userns_bad=%u child_setcred_p50=%.1f uid=%u gid=%u "
 			       "uid_map=%s",
@@ -962,7 +977,7 @@ static int cmd_hold(const char *service, int n_users, char **users)
 static _Noreturn void usage(void)
 {
 	fputs("usage: driver [-c CONFDIR] [-n N] [-W WARMUP] [-p PAUSE_US] [-o RAW.tsv]\n"
-	      "              run LABEL:SERVICE:USER[:create|:join|:userns]...\n"
+	      "              run LABEL:SERVICE:USER[:create|:join|:userns|:sshd]...\n"
 	      "       driver [-c CONFDIR] burst -s SERVICE -k K [-r ROUNDS] [--hold] [--gone] "
 	      "USER...\n"
 	      "       driver [-c CONFDIR] hold -s SERVICE USER...\n",
