@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/client.h"
+#include "common/utc.h"
 #include "helper/helper.h"
 
 /* The first error logged, for the reply to the module. */
@@ -33,17 +34,15 @@ static void log_send(int prio, int saved_errno, const char *fmt, va_list ap)
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	static const struct sockaddr_un sa = {.sun_family = AF_UNIX, .sun_path = "/dev/log"};
 	char buf[1024];
-	time_t now = time(NULL);
-	struct tm tm;
+	struct pns_utc tm;
 	size_t len;
 	int n, m;
 
-	if (!gmtime_r(&now, &tm))
-		return;
+	pns_utc_from_epoch((int64_t)time(NULL), &tm);
 	if (!(prio & LOG_FACMASK))
 		prio |= LOG_AUTHPRIV;
 	n = snprintf(buf, sizeof(buf), "<%d>%.3s %2d %02d:%02d:%02d pam_ns-helper[%d]: ", prio,
-		months + 3 * (tm.tm_mon % 12), tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		months + 3 * ((tm.month - 1) % 12), tm.day, tm.hour, tm.minute, tm.second,
 		(int)getpid());
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return;
