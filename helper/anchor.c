@@ -542,11 +542,14 @@ static void first_session(struct anchor *a, int caller_pidfd, int module_fd, int
 		anchor_fail(sync_fd, r);
 	}
 	/* The module's reply, then the helper's 'K': the helper kills us and
-	 * removes the socket if that does not arrive, and exits non-zero, so
-	 * the module denies a login it may already have had our reply for. */
+	 * removes the socket if that does not arrive, and the module denies a
+	 * login it may already have had our reply for, as the helper does not
+	 * confirm it. Then we wait for the helper to exit: once it is gone,
+	 * the memory we share is ours alone (helper.c, spawn_anchor()). */
 	if (pns_send_msg(module_fd, &m, fds, a->userns_fd >= 0 ? 2 : 1) < 0 ||
 		send(sync_fd, "K", 1, MSG_NOSIGNAL) != 1)
 		_exit(1);
+	(void)pns_wait_fd(sync_fd, POLLIN, pns_now_usec() + PNS_ANCHOR_REPLY_USEC);
 	a->sessions[0].id = m.reply.session_id;
 	a->sessions[0].pidfd = caller_pidfd;
 	a->n_sessions = 1;

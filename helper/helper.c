@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -84,8 +85,9 @@ static int anchor_failed(pid_t pid, int sync_fd, void *stack, struct pns_reply *
  * Start the set's anchor. It builds the set and, once it is ready, sends
  * the module the reply a join would get, with the caller's session
  * already in the set (no round trip through the set's socket for the
- * login that made it); then it tells us on the sync socket, and we exit:
- * we hold the uid lock until then. An anchor that cannot build the set
+ * login that made it); then it tells us on the sync socket, and we confirm
+ * its reply to the module and exit: we hold the uid lock until then. The
+ * anchor serves only once we have exited. An anchor that cannot build the set
  * sends us its error reply and exits; we remove what it made and pass its
  * error on. Returns only if the set was not made.
  *
@@ -96,7 +98,7 @@ static int anchor_failed(pid_t pid, int sync_fd, void *stack, struct pns_reply *
  * namespaces) and keeps it once we have exited. Until then both run on
  * the same memory, errno included, so from clone() on this process only
  * waits: no allocation, no global, no errno written while the anchor
- * lives, except by a poll() or recv() that fails, after which the anchor
+ * works, except by a poll() or recv() that fails, after which the anchor
  * is killed at once (docs/DESIGN.md, "The anchor's start").
  */
 static int spawn_anchor(int run_fd, int dir_fd, const char *name, uint64_t set_id,
@@ -106,6 +108,7 @@ static int spawn_anchor(int run_fd, int dir_fd, const char *name, uint64_t set_i
 	int sync[2], r, w;
 	char ok[2];
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	uintptr_t sp;
 	void *stack;
 	pid_t pid;
 
@@ -114,17 +117,21 @@ static int spawn_anchor(int run_fd, int dir_fd, const char *name, uint64_t set_i
 		return r;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0)
 		return negative_errno();
-	/* Its stack, its arguments at the top, a page without access below. */
+	/* Its stack: its arguments where the stack starts, a page without
+	 * access where it ends. */
 	stack = mmap(NULL, ANCHOR_STACK_SIZE, PROT_READ | PROT_WRITE,
 		MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (stack == MAP_FAILED || mprotect(stack, page, PROT_NONE) < 0) {
+	if (stack == MAP_FAILED ||
+		mprotect(STACK_GROWS_UP ? (char *)stack + ANCHOR_STACK_SIZE - page : stack, page,
+			PROT_NONE) < 0) {
 		r = negative_errno();
 		if (stack != MAP_FAILED)
 			(void)munmap(stack, ANCHOR_STACK_SIZE);
 		pns_close_many(sync, 2);
 		return r;
 	}
-	a = (struct anchor_args *)((char *)stack + ANCHOR_STACK_SIZE - sizeof(*a));
+	a = STACK_GROWS_UP ? stack
+			   : (struct anchor_args *)((char *)stack + ANCHOR_STACK_SIZE - sizeof(*a));
 	*a = (struct anchor_args){.plan = *plan,
 		.set_id = set_id,
 		.run_fd = run_fd,
@@ -134,7 +141,10 @@ static int spawn_anchor(int run_fd, int dir_fd, const char *name, uint64_t set_i
 		.sync_fd = sync[1],
 		.parent = getpid()};
 	pns_strlcpy(a->name, name, sizeof(a->name));
-	pid = clone(anchor_main, (void *)((uintptr_t)a & ~(uintptr_t)15), CLONE_VM | SIGCHLD, a);
+	/* 64-byte aligned, beside the arguments. */
+	sp = STACK_GROWS_UP ? ((uintptr_t)(a + 1) + 63) & ~(uintptr_t)63
+			    : (uintptr_t)a & ~(uintptr_t)63;
+	pid = clone(anchor_main, (void *)sp, CLONE_VM | SIGCHLD, a);
 	if (pid < 0) {
 		r = negative_errno();
 		(void)munmap(stack, ANCHOR_STACK_SIZE);
@@ -146,7 +156,9 @@ static int spawn_anchor(int run_fd, int dir_fd, const char *name, uint64_t set_i
 	(void)close(sync[1]);
 	w = pns_wait_fd(sync[0], POLLIN, pns_now_usec() + PNS_ANCHOR_REPLY_USEC);
 	if (w == 0 && recv(sync[0], ok, sizeof(ok), MSG_PEEK | MSG_DONTWAIT) == 1 && ok[0] == 'K')
-		_exit(0);
+		/* The anchor waits for our exit before it serves: our
+		 * confirmation to the module may fail and write errno. */
+		_exit(send(MODULE_FD, "K", 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1 ? 0 : 1);
 
 	r = anchor_failed(pid, sync[0], stack, ret);
 	if (w == -ETIMEDOUT && r == -ECHILD)
@@ -418,7 +430,17 @@ int main(int argc, char *argv[])
 		(void)helper_reply_error(MODULE_FD, -EPERM);
 		return 1;
 	}
-	/* Before anything else: the anchor is forked from us and keeps them. */
+	/* Not dumpable: the flag is our memory's, so the anchor and the child
+	 * that holds a new user namespace (helper/userns.c) share it. That
+	 * child is in a namespace uid 0 owns, which gives any uid 0 process,
+	 * even one without capabilities, ptrace rights over it, and so over
+	 * this memory; without the flag, ptrace needs CAP_SYS_PTRACE. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		helper_log(LOG_ERR, "Failed to make the helper not dumpable: %m");
+		(void)helper_reply_error(MODULE_FD, -EPERM);
+		return 1;
+	}
+	/* Before anything else: the anchor starts from us and keeps them. */
 	helper_reset_limits();
 
 	r = pns_recv_msg(MODULE_FD, &m, fds, 1, &n_fds, pns_now_usec() + PNS_ANCHOR_REPLY_USEC);

@@ -79,6 +79,13 @@ _noreturn_ void anchor_start(int run_fd, int dir_fd, const char *name, uint64_t 
  * bottom (one page). Its deepest frames are a few KiB; pages it never touches cost
  * nothing. */
 #define ANCHOR_STACK_SIZE (256u * 1024u)
+/* Where clone() starts a stack: at its top, except on hppa, where stacks
+ * grow upwards and clone() takes the lowest address. */
+#if defined(__hppa__)
+#define STACK_GROWS_UP 1
+#else
+#define STACK_GROWS_UP 0
+#endif
 
 /* members.c: which processes are in a set (DESIGN.md, "Lifetime of a set"). */
 struct set_members {

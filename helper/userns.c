@@ -85,8 +85,10 @@ static int userns_child(void *parent)
 int anchor_create_userns(const struct pns_plan *plan)
 {
 	_cleanup_close_ int proc_fd = -1, ns_fd = -1;
-	/* The child's stack, in our frame: we return only once it is reaped. */
-	_Alignas(16) char stack[2048];
+	/* The child's stack, in our frame: we return only once it is reaped.
+	 * It needs about 120 bytes; 16 KiB leaves room for a lazily bound
+	 * libc call (3 KiB measured) and a signal frame. */
+	_Alignas(64) char stack[16384];
 	char path[32];
 	struct statfs sfs;
 	uid_t owner = (uid_t)-1;
@@ -96,7 +98,8 @@ int anchor_create_userns(const struct pns_plan *plan)
 	/* Created by a root process in the initial user namespace: the new
 	 * namespace is owned by uid 0, never by the user. The child is in it
 	 * from its first instruction on. */
-	pid = clone(userns_child, stack + sizeof(stack), CLONE_VM | CLONE_NEWUSER | SIGCHLD, &self);
+	pid = clone(userns_child, STACK_GROWS_UP ? stack : stack + sizeof(stack),
+		CLONE_VM | CLONE_NEWUSER | SIGCHLD, &self);
 	if (pid < 0)
 		return negative_errno();
 

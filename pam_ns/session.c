@@ -144,6 +144,28 @@ static int reap_helper(int pidfd, uint64_t deadline, int *ret_status)
 	return 0;
 }
 
+/*
+ * The reply to a login that created its set comes from the new anchor
+ * itself; the helper confirms it with one byte once the anchor has told it
+ * the set is ready (docs/DESIGN.md, "One login, step by step", 8). Without
+ * that byte the login is denied, also where the helper's exit status is
+ * lost to a host that reaps every child.
+ */
+static int recv_confirmation(int fd, uint64_t deadline)
+{
+	char c[2];
+	ssize_t n;
+	int r;
+
+	r = pns_wait_fd(fd, POLLIN, deadline);
+	if (r < 0)
+		return r;
+	n = recv(fd, c, sizeof(c), MSG_DONTWAIT);
+	if (n < 0)
+		return negative_errno();
+	return n == 1 && c[0] == 'K' ? 0 : n == 0 ? -ECONNRESET : -EBADMSG;
+}
+
 int pns_session_open(const char *helper_path, int helper_fd, uint64_t timeout_usec,
 	const struct pns_plan *plan, struct pns_reply *ret_reply, int *ret_anchor_pidfd,
 	int *ret_userns_fd, const struct pns_session_hooks *hooks)
@@ -156,7 +178,7 @@ int pns_session_open(const char *helper_path, int helper_fd, uint64_t timeout_us
 	size_t n_fds = 0;
 	uint64_t deadline = pns_now_usec() + timeout_usec;
 	struct pns_msg m = {.type = PNS_MSG_OPEN};
-	int r, rr, status = -1;
+	int r, rr, rc = 0, status = -1;
 
 	memset(ret_reply, 0, sizeof(*ret_reply));
 	snprintf(uid, sizeof(uid), "%u", plan->uid);
@@ -179,10 +201,15 @@ int pns_session_open(const char *helper_path, int helper_fd, uint64_t timeout_us
 		hooks->while_waiting(hooks->userdata);
 	if (r >= 0)
 		r = pns_recv_msg(sv[0], &m, fds, 2, &n_fds, deadline);
-	sv[0] = safe_close(sv[0]);
 	if (r >= 0 && hooks && hooks->after_reply && m.type == PNS_MSG_REPLY &&
 		m.reply.error == 0 && n_fds == want)
 		hooks->after_reply(&m.reply, fds[0], hooks->userdata);
+	if (r >= 0 && m.type == PNS_MSG_REPLY && m.reply.error == 0 && m.reply.created) {
+		rc = recv_confirmation(sv[0], deadline);
+		if (rc < 0)
+			pns_close_many(fds, n_fds);
+	}
+	sv[0] = safe_close(sv[0]);
 
 	/* The reply decides; an exit status, when we get it, must agree. */
 	rr = reap_helper(helper_pidfd, deadline, &status);
@@ -201,6 +228,17 @@ int pns_session_open(const char *helper_path, int helper_fd, uint64_t timeout_us
 				st);
 		}
 		return r;
+	}
+	if (rc < 0) {
+		char st[32] = "unknown";
+
+		if (rr == 0)
+			snprintf(st, sizeof(st), "%d", status);
+		snprintf(ret_reply->message, sizeof(ret_reply->message),
+			"the new set's anchor answered, but the helper did not confirm it "
+			"(exit status %s)",
+			st);
+		return rc == -ETIMEDOUT ? rc : -ECHILD;
 	}
 	if (m.type != PNS_MSG_REPLY) {
 		pns_close_many(fds, n_fds);

@@ -4,7 +4,8 @@
 # itself mid-way, sends garbage or a truncated reply, a reply without the
 # anchor pidfd, an error reply, hangs (timeout=2), closes the socket and
 # hangs, hands over a namespace whose inodes do not match the reply, or
-# replies correctly but exits non-zero. Each must give PAM_SESSION_ERR,
+# replies correctly but exits non-zero, or replies correctly for a created
+# set without confirming it. Each must give PAM_SESSION_ERR,
 # leave the caller in its own namespaces, leave no mount, no set and no
 # zombie child of the caller. Then the same from a host program that reaps
 # every child in its own SIGCHLD handler, and that host with the real
@@ -22,8 +23,8 @@ fake_dir=$PNS_T/fake
 mkdir -m 0700 "$fake_dir"
 defer_eval "sec_kill_pidfiles '$fake_dir' child"
 sec_cc_proto fake-exit1 fake-helper.c "-DFAKE_DIR=\"$fake_dir\""
-modes=(exit0 segv kill garbage truncated nofd errreply hang closehang mismatch badstatus)
-for m in "${modes[@]}"; do
+modes=(exit0 segv kill garbage truncated nofd errreply hang closehang mismatch badstatus noconfirm)
+for m in "${modes[@]}" confirmed; do
 	cp "$PNS_T/bin/fake-exit1" "$PNS_T/bin/fake-$m"
 done
 sec_cc reaper-host reaper-host.c -lpam -lpthread
@@ -47,10 +48,28 @@ for m in "${all[@]}"; do
 done
 check_eq "faulty helpers: the host mount table is unchanged" "$mounts_before" "$(sec_host_mounts)"
 
+# The control of noconfirm: the same reply with the helper's confirmation
+# opens the session, in the fake anchor's namespaces.
+sec_stack f-confirmed "config=$PNS_CONF helper=$PNS_T/bin/fake-confirmed timeout=2 debug"
+out=$(pam_drive --service f-confirmed --always-run pamns-sec-fault -- sh -c "$SEC_ZOMBIES_OF_PARENT" 2>&1)
+check_eq "confirmed helper (control of noconfirm): PAM_SUCCESS" PAM_SUCCESS "$(kv open_rc "$out")" "$out"
+check_ne "confirmed helper: the caller is in the fake anchor's mount namespace" "$host_mnt" \
+	"$(kv ns_mnt "$out")" "$out"
+sec_kill_pidfiles "$fake_dir" child
+check_eq "confirmed helper: the host mount table is unchanged" "$mounts_before" "$(sec_host_mounts)"
+
 if [ -n "${PNS_SYSLOG_FILE:-}" ]; then
 	log=$(syslog_since_start)
 	check_contains "hung helper: the log says it did not answer in time" "$log" "did not answer in time"
 	check_contains "error reply: the log carries the helper's reason" "$log" "fake helper refuses"
+	check_contains "unconfirmed reply: the log says the helper did not confirm it" "$log" \
+		"the helper did not confirm it"
+	# Each stub reaches the check it is for (a reply the module cannot
+	# decode would be denied too, for the wrong reason).
+	check_contains "bad exit status: the log says the exit status vetoed the reply" "$log" \
+		"the helper replied but exited with status 3"
+	check_contains "mismatched inodes: the log says the join failed on them" "$log" \
+		"failed to join set user.sock: Stale file handle"
 	check_contains "missing helper: the log names the unusable helper" "$log" "fake-missing is unusable"
 else
 	skip "helper faults: reasons in syslog" "no syslog to read"

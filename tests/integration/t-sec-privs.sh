@@ -124,6 +124,14 @@ if wait_until 20 grep -qx ready "$PNS_T/inv.out"; then
 		"$("$probe" vmshare-check | cut -d' ' -f1)"
 	check_eq "su by a user: no other process shares the anchor's memory" vmshare=0 \
 		"$("$probe" vmshare "$anchor")"
+	# Not dumpable (helper.c): a uid 0 process without effective
+	# capabilities gets no ptrace access to the anchor, nor to the child
+	# that held the set's user namespace in the same memory. The control
+	# shows that such a process does get it on a dumpable one.
+	check_eq "capless root: ptraces a dumpable process with the anchor's capabilities (control)" \
+		capless-seize=OK "$("$probe" capless-seize-check)"
+	check_eq "capless root: cannot ptrace the anchor (not dumpable)" capless-seize=EPERM \
+		"$("$probe" capless-seize "$anchor")"
 else
 	fail "su by a user: the session opens" "$(cat "$PNS_T/inv.out")"
 fi

@@ -5,7 +5,8 @@
 # helper= wrapper that attaches strace to itself and execs the real
 # helper): mount (ENOSPC, first and second call), unshare (ENOMEM),
 # openat (EMFILE at the Nth call, N = 1..14), sendmsg (EIO), sendto (EIO:
-# the anchor's "K" to the helper after its reply to the module), write (EIO),
+# the anchor's "K" to the helper after its reply to the module, then the
+# helper's confirmation to the module), write (EIO),
 # socket, bind, listen, mkdirat, flock, sethostname, capset, pidfd_open and
 # prctl; and in the PAM caller itself (strace on pam-drive): setns (EPERM),
 # pidfd_open, socketpair, clone3, connect, ioctl (the anchor's namespaces
@@ -136,11 +137,11 @@ for c in "${cases[@]}"; do
 	outcome "helper $c" "$out"
 	leftovers "helper $c" "$mark"
 	# The first sendto() is the anchor's "K" after its reply reached the
-	# module: the helper must still fail, and the module deny on its status.
+	# module: no confirmation comes from the helper, and the module denies.
 	if [ "$c" = inject=sendto:error=EIO ] && [ -r "${PNS_SYSLOG_FILE:-}" ]; then
-		check_contains "helper $c: denied on the helper's exit status after the anchor's reply" \
+		check_contains "helper $c: denied for want of the helper's confirmation of the anchor's reply" \
 			"$(tail -n +"$((mark + 1))" "$PNS_SYSLOG_FILE" | grep -F 'user pamns-sec-sc ')" \
-			"the helper replied but exited with status 1"
+			"the new set's anchor answered, but the helper did not confirm it"
 	fi
 done
 : >"$spec"

@@ -21,8 +21,15 @@
  *                   and must go back to where it was
  *   fake-badstatus  as mismatch but with the right inodes, then exit 3:
  *                   the exit status must veto the reply
+ *   fake-noconfirm  as badstatus, but exit 0 without the one byte "K"
+ *                   that confirms a reply of a created set: denied
+ *   fake-confirmed  the same with that byte: the session opens in the
+ *                   fake anchor's namespaces (the control of noconfirm)
  *
- * Children of mismatch/badstatus write their pid to FAKE_DIR/child.PID and
+ * Every success REPLY says the set was created and, but in noconfirm, is
+ * followed by the helper's confirmation, as the real helper sends it.
+ *
+ * Children of mismatch/badstatus/noconfirm/confirmed write their pid to FAKE_DIR/child.PID and
  * exit by themselves after 20 s at most (the test kills them sooner).
  */
 #ifndef _GNU_SOURCE
@@ -91,6 +98,12 @@ static int send_reply(const struct pns_reply *rep, int fd, size_t cut)
 	return sendmsg(3, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
+/* What the helper sends after a created set's reply (module: session.c). */
+static int confirm(void)
+{
+	return send(3, "K", 1, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
 /* A process in fresh namespaces, like an anchor; returns its pidfd. */
 static int fork_fake_anchor(uint64_t ino[_PNS_NSI_MAX])
 {
@@ -156,6 +169,9 @@ int main(void)
 	mode += 5;
 
 	memset(&rep, 0, sizeof(rep));
+	/* A set id: a success reply without one does not even decode, and
+	 * would never reach the checks each mode is for. */
+	rep.set_id = 0x5e7;
 	rep.session_id = 1;
 	rep.created = true;
 	pns_strlcpy(rep.set_name, "user.sock", sizeof(rep.set_name));
@@ -186,7 +202,7 @@ int main(void)
 	if (strcmp(mode, "truncated") == 0)
 		return send_reply(&rep, -1, 1) < 0;
 	if (strcmp(mode, "nofd") == 0)
-		return send_reply(&rep, -1, 0) < 0;
+		return send_reply(&rep, -1, 0) < 0 || confirm() < 0;
 	if (strcmp(mode, "errreply") == 0) {
 		rep.error = -EACCES;
 		pns_strlcpy(rep.message, "fake helper refuses", sizeof(rep.message));
@@ -202,15 +218,18 @@ int main(void)
 		sleep(3600);
 		return 0;
 	}
-	if (strcmp(mode, "mismatch") == 0 || strcmp(mode, "badstatus") == 0) {
+	if (strcmp(mode, "mismatch") == 0 || strcmp(mode, "badstatus") == 0 ||
+	    strcmp(mode, "noconfirm") == 0 || strcmp(mode, "confirmed") == 0) {
 		uint64_t ino[_PNS_NSI_MAX] = { 0 };
 		int pidfd = fork_fake_anchor(ino);
 
 		if (pidfd < 0)
 			return 1;
-		if (strcmp(mode, "badstatus") == 0)
+		if (strcmp(mode, "mismatch") != 0)
 			memcpy(rep.ns_ino, ino, sizeof(ino));
 		if (send_reply(&rep, pidfd, 0) < 0)
+			return 1;
+		if (strcmp(mode, "noconfirm") != 0 && confirm() < 0)
 			return 1;
 		return strcmp(mode, "badstatus") == 0 ? 3 : 0;
 	}

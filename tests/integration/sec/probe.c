@@ -21,6 +21,13 @@
  *                                any, " pids=P,Q"
  *   sec-probe vmshare-check      the same for itself with a CLONE_VM child
  *                                of its own: "vmshare=1 pids=CHILD"
+ *   sec-probe capless-seize PID  as root with only CAP_SYS_PTRACE and CAP_KILL
+ *                                permitted and nothing effective (the anchor's
+ *                                permitted set), PTRACE_SEIZE (and detach): only
+ *                                a dumpable process of uid 0 lets it
+ *                                (capless-seize=OK | capless-seize=EPERM)
+ *   sec-probe capless-seize-check the same against a dumpable child of its
+ *                                own with those capabilities: capless-seize=OK
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -43,6 +50,7 @@
 #include <termios.h>
 #include <unistd.h>
 #include <linux/kcmp.h>
+#include <linux/capability.h>
 
 static int result(const char *what, int ok)
 {
@@ -120,6 +128,28 @@ static int vmshare(pid_t pid)
 	return 0;
 }
 
+/* Permitted: CAP_SYS_PTRACE and CAP_KILL; effective and inheritable: none. */
+static int capless(void)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {{0}};
+
+	d[0].permitted = (1u << CAP_SYS_PTRACE) | (1u << CAP_KILL);
+	return syscall(SYS_capset, &h, d) == 0 ? 0 : -1;
+}
+
+/* ptrace's own check takes the permitted set (a /proc file's, the
+ * effective one): with nothing effective, only dumpable lets it through. */
+static int capless_seize(pid_t pid)
+{
+	if (capless() < 0)
+		return result("capset", 0);
+	if (ptrace(PTRACE_SEIZE, pid, NULL, NULL) < 0)
+		return result("capless-seize", 0);
+	(void)ptrace(PTRACE_DETACH, pid, NULL, NULL);
+	return result("capless-seize", 1);
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -190,6 +220,30 @@ int main(int argc, char **argv)
 		if (child < 0)
 			return result("clone", 0);
 		r = vmshare(getpid());
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		return r;
+	}
+	if (strcmp(cmd, "capless-seize") == 0 && argc == 3)
+		return capless_seize(atoi(argv[2]));
+	if (strcmp(cmd, "capless-seize-check") == 0) {
+		int p[2], r;
+		pid_t child;
+		char c;
+
+		if (pipe(p) < 0)
+			return result("pipe", 0);
+		child = fork();
+		if (child == 0) {
+			/* The anchor's capabilities, and dumpable. */
+			if (capless() == 0)
+				(void)write(p[1], "x", 1);
+			pause();
+			_exit(0);
+		}
+		if (child < 0 || read(p[0], &c, 1) != 1)
+			return result("child", 0);
+		r = capless_seize(child);
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
 		return r;
