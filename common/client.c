@@ -38,12 +38,11 @@ int pns_recv_msg(
 	return 0;
 }
 
-int pns_open_uid_run_dir(uint32_t uid, bool create, int *ret_run_fd, char *why)
+int pns_open_run_dir(bool create, char *why)
 {
-	char parent[256], name[16], path[256];
+	char parent[256];
 	const char *dir = PNS_RUN_DIR, *slash = strrchr(dir, '/');
-	_cleanup_close_ int parent_fd = -1, run_fd = -1, fd = -1;
-	mode_t mode = create ? 0700 : 0;
+	_cleanup_close_ int parent_fd = -1;
 	struct stat st;
 
 	if (!slash || slash == dir)
@@ -66,12 +65,21 @@ int pns_open_uid_run_dir(uint32_t uid, bool create, int *ret_run_fd, char *why)
 				parent, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
 		return -EPERM;
 	}
-	run_fd = pns_open_root_dir(parent_fd, slash + 1, mode, S_IRWXG | S_IRWXO, dir, why);
+	return pns_open_root_dir(
+		parent_fd, slash + 1, create ? 0700 : 0, S_IRWXG | S_IRWXO, dir, why);
+}
+
+int pns_open_uid_run_dir(uint32_t uid, bool create, int *ret_run_fd, char *why)
+{
+	char name[16], path[256];
+	_cleanup_close_ int run_fd = -1, fd = -1;
+
+	run_fd = pns_open_run_dir(create, why);
 	if (run_fd < 0)
 		return run_fd;
 	snprintf(name, sizeof(name), "%u", uid);
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = pns_open_root_dir(run_fd, name, mode, S_IRWXG | S_IRWXO, path, why);
+	snprintf(path, sizeof(path), "%s/%s", PNS_RUN_DIR, name);
+	fd = pns_open_root_dir(run_fd, name, create ? 0700 : 0, S_IRWXG | S_IRWXO, path, why);
 	if (fd < 0)
 		return fd;
 	if (ret_run_fd)

@@ -28,6 +28,9 @@ int pns_recv_msg(int fd, struct pns_msg *ret, int *fds, size_t max_fds, size_t *
  */
 size_t pns_state_base_problems(char why[][PNS_PATH_WHY_MAX], size_t max);
 
+/* PNS_RUN_DIR itself, with the checks below, made (root 0700) with create. */
+int pns_open_run_dir(bool create, char *why) _warn_unused_result_;
+
 /*
  * Open PNS_RUN_DIR/UID, creating it (and PNS_RUN_DIR) with create. Every
  * component below /run is opened O_NOFOLLOW and must be a root-owned

@@ -43,6 +43,24 @@ int pns_wait_fd(int fd, short events, uint64_t deadline)
 	}
 }
 
+int pns_write_all(int fd, const void *buf, size_t size)
+{
+	const char *p = buf;
+
+	while (size > 0) {
+		ssize_t k = write(fd, p, size);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return negative_errno();
+		}
+		p += k;
+		size -= (size_t)k;
+	}
+	return 0;
+}
+
 void pns_close_many(int *fds, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

@@ -33,6 +33,9 @@ int pns_send_packet(
 ssize_t pns_recv_packet(int sock, void *buf, size_t size, int *fds, size_t max_fds,
 	size_t *ret_n_fds, uint64_t deadline) _warn_unused_result_;
 
+/* All of buf, across short writes and EINTR; -errno. */
+int pns_write_all(int fd, const void *buf, size_t size);
+
 void pns_close_many(int *fds, size_t n);
 
 int pns_pidfd_open(pid_t pid) _warn_unused_result_;

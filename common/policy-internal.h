@@ -151,6 +151,7 @@ struct pns_policy {
 	bool confirmed_all; /* every section and file was cross-checked */
 	bool failed;	    /* a cross-check failed: the policy is invalid */
 	struct confirmed_identity who;
+	int cache_dir_fd; /* PNS_RUN_DIR for the policy cache (not ours), or -1 */
 };
 
 struct scan {

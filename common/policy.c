@@ -131,6 +131,7 @@ static int scan_into(const char *main_path, bool require_root_owned, struct pns_
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
+	p->cache_dir_fd = -1;
 	*ret = p;
 	return policy_read_files(p, main_path, require_root_owned, diags);
 }
@@ -197,6 +198,12 @@ void pns_policy_free(struct pns_policy *p)
 	free(p->heads);
 	policy_identity_clear(&p->who);
 	free(p);
+}
+
+void pns_policy_use_cache(struct pns_policy *p, int run_dir_fd)
+{
+	if (p)
+		p->cache_dir_fd = run_dir_fd;
 }
 
 size_t pns_policy_n_files(const struct pns_policy *p)

@@ -163,6 +163,21 @@ int pns_policy_scan(const char *main_path, bool require_root_owned, struct pns_p
 int pns_policy_confirm(struct pns_policy *p, const struct pns_identity *id,
 	struct pns_diag_list *diags) _warn_unused_result_;
 
+/* libiniparser, dlopen()ed by the cross-check (configure: --with-libiniparser-soname). */
+#ifndef PNS_INIPARSER_SONAME
+#define PNS_INIPARSER_SONAME "libiniparser.so.1"
+#endif
+
+/*
+ * Let pns_policy_confirm() use the policy cache in run_dir_fd (PNS_RUN_DIR,
+ * still the caller's to close, open until the last confirm): batches whose
+ * exact bytes iniparser confirmed before, with this module file and this
+ * libiniparser file, are confirmed without loading iniparser, and what it
+ * confirms now is added (common/policy-cache.h). The module only:
+ * pam_nsctl check always shows iniparser every byte.
+ */
+void pns_policy_use_cache(struct pns_policy *p, int run_dir_fd);
+
 /*
  * Both phases, every section cross-checked: pns_policy_scan() then
  * pns_policy_confirm(p, NULL). Same returns as pns_policy_scan(); *ret is

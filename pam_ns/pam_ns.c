@@ -20,6 +20,7 @@
 #include <security/pam_modules.h>
 #include <security/pam_modutil.h>
 
+#include "common/client.h"
 #include "common/decide.h"
 #include "common/fdutil.h"
 #include "common/identity.h"
@@ -295,6 +296,7 @@ static int resolve(pam_handle_t *pamh, const struct args *args, const char *user
 	struct pns_settings settings;
 	char host[PNS_HOSTNAME_MAX + 1] = "";
 	struct pns_decision d;
+	_cleanup_close_ int run_fd = -1;
 	bool with_groups;
 	int r;
 
@@ -305,7 +307,12 @@ static int resolve(pam_handle_t *pamh, const struct args *args, const char *user
 	r = lookup_account(pamh, user, logname, with_groups, &account);
 	if (r < 0)
 		return r;
+	/* What iniparser confirmed for earlier logins (common/policy-cache.h);
+	 * no /run/pam_ns yet, no cache. */
+	run_fd = pns_open_run_dir(false, NULL);
+	pns_policy_use_cache(policy, run_fd);
 	r = pns_policy_confirm(policy, &account->id, &diags);
+	pns_policy_use_cache(policy, -1);
 	if (r < 0)
 		return policy_failed(pamh, args, logname, &diags, r);
 	r = pns_policy_resolve(policy, &account->id, &settings);

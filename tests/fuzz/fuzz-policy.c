@@ -23,6 +23,7 @@
  *  - a policy without [group:]/[gid:] sections resolves differently with
  *    and without the account's groups.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -69,6 +70,13 @@ static void setup_once(void)
 	snprintf(main_path, sizeof(main_path), "%s/pam_ns.conf", dir);
 	snprintf(dropin_dir, sizeof(dropin_dir), "%s/pam_ns.conf.d", dir);
 	atexit(cleanup);
+	/* The loader dlopen()s libiniparser for each cross-check and closes it
+	 * after: one reference held here makes that a count, not a load and an
+	 * unload per input. */
+	if (!dlopen(PNS_INIPARSER_SONAME, RTLD_NOW | RTLD_LOCAL)) {
+		fprintf(stderr, "dlopen(%s): %s\n", PNS_INIPARSER_SONAME, dlerror());
+		abort();
+	}
 }
 
 static void write_file(const char *path, const uint8_t *data, size_t size)
