@@ -253,7 +253,8 @@ void policy_cache_save(struct policy_cache *c, const struct pns_file_id *lib, co
 	fd = openat(c->dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
-	if (fchmod(fd, 0600) < 0 || pns_write_all(fd, header, h) < 0 ||
+	/* Root's whatever the caller's ids (su keeps the user's gid). */
+	if (fchown(fd, 0, 0) < 0 || fchmod(fd, 0600) < 0 || pns_write_all(fd, header, h) < 0 ||
 		pns_write_all(fd, c->add, c->add_size) < 0 ||
 		(keep > 0 && pns_write_all(fd, c->old, keep) < 0))
 		return;

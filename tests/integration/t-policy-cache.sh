@@ -49,7 +49,7 @@ login() {
 	echo "libiniparser=$libs"
 	wait_set_gone "$uid" >/dev/null 2>&1
 }
-cache_sig() { stat -c '%U %a %h %F' "$cache" 2>&1; }
+cache_sig() { stat -c '%U %G %a %h %F' "$cache" 2>&1; }
 restore_cache() { rm -f "$cache"; }
 defer restore_cache
 
@@ -61,7 +61,7 @@ out=$(login)
 check_eq "first login: opens" PAM_SUCCESS "$(kv open_rc "$out")" "$out"
 check_eq "first login: iniparser confirms the policy" yes "$(kv libiniparser "$out")" "$out"
 check_eq "first login: the cache is root's, 0600, one link, a regular file" \
-	"root 600 1 regular file" "$(cache_sig)"
+	"root root 600 1 regular file" "$(cache_sig)"
 check_eq "first login: the cache starts with its magic" PNSPCv1 "$(head -c 7 "$cache" 2>&1)"
 size1=$(stat -c %s "$cache")
 
@@ -103,7 +103,7 @@ for bad in mode-0644 two-links garbage not-root; do
 	out=$(login)
 	check_eq "cache $bad: the login opens" PAM_SUCCESS "$(kv open_rc "$out")" "$out"
 	check_eq "cache $bad: not used (iniparser runs)" yes "$(kv libiniparser "$out")" "$out"
-	check_eq "cache $bad: replaced by a good one" "root 600 1 regular file" "$(cache_sig)"
+	check_eq "cache $bad: replaced by a good one" "root root 600 1 regular file" "$(cache_sig)"
 	rm -f "$PNS_RUN_DIR/policy-cache.link"
 done
 
@@ -115,7 +115,7 @@ out=$(login)
 check_eq "cache is a symlink: the login opens" PAM_SUCCESS "$(kv open_rc "$out")" "$out"
 check_eq "cache is a symlink: not used (iniparser runs)" yes "$(kv libiniparser "$out")" "$out"
 check_eq "cache is a symlink: its target is untouched" canary "$(cat "$PNS_T/canary")"
-check_eq "cache is a symlink: replaced by a regular file" "root 600 1 regular file" "$(cache_sig)"
+check_eq "cache is a symlink: replaced by a regular file" "root root 600 1 regular file" "$(cache_sig)"
 
 # A policy iniparser reads differently from the scanner: denied, never cached.
 # The scanner and iniparser agree on every valid file, so a preloaded
