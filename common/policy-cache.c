@@ -109,7 +109,7 @@ bool policy_cache_find(const uint8_t *recs, size_t size, uint32_t n_sections, ui
 
 	for (size_t off = 0, k; off < size && (k = record_at(recs, size, off, v)) > 0; off += k)
 		if (v[0] == n_sections && v[1] == n_keys && v[2] == len &&
-			memcmp(recs + off + RECORD_HEAD, bytes, len) == 0)
+			(len == 0 || memcmp(recs + off + RECORD_HEAD, bytes, len) == 0))
 			return true;
 	return false;
 }
@@ -141,7 +141,8 @@ int policy_cache_append(uint8_t **buf, size_t *size, size_t *alloc, uint32_t n_s
 		*alloc = want;
 	}
 	memcpy(*buf + *size, v, sizeof(v));
-	memcpy(*buf + *size + RECORD_HEAD, bytes, len);
+	if (len > 0)
+		memcpy(*buf + *size + RECORD_HEAD, bytes, len);
 	*size += RECORD_HEAD + len;
 	return 0;
 }

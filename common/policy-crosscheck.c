@@ -125,6 +125,8 @@ struct batch {
 
 static int batch_put(struct batch *b, const char *src, size_t n)
 {
+	if (n == 0)
+		return 0;
 	if (b->alloc - b->size < n) {
 		size_t want = b->size + n + 1024;
 		char *m = realloc(b->buf, want);

@@ -95,6 +95,11 @@ static void test_records(void **state)
 	/* A record cut short is not found, nor anything after it. */
 	assert_false(policy_cache_find(buf, size - 1, 1, 1, b, strlen(b)));
 	assert_true(policy_cache_find(buf, size - 1, 1, 1, a, strlen(a)));
+	/* An empty batch (an empty file): no bytes to compare, no pointer needed. */
+	assert_false(policy_cache_find(buf, size, 0, 0, NULL, 0));
+	assert_int_equal(policy_cache_append(&buf, &size, &alloc, 0, 0, NULL, 0), 0);
+	assert_true(policy_cache_find(buf, size, 0, 0, NULL, 0));
+	size -= 12; /* that record again */
 	/* A length that runs past the end stops the walk. */
 	{
 		uint32_t huge = UINT32_MAX;
