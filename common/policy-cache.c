@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The policy cache: what iniparser confirmed, between logins (policy-cache.h). */
-#include <dlfcn.h>
 #include <errno.h>
+#include <elf.h>
 #include <fcntl.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,7 @@
 static const char magic[8] = {'P', 'N', 'S', 'P', 'C', 'v', '1', '\n'};
 
 #define ID_SIZE (5 * sizeof(uint64_t))
-#define HEADER_FIXED (sizeof(magic) + 2 * ID_SIZE + 2 * sizeof(uint32_t))
+#define HEADER_FIXED (sizeof(magic) + PNS_POLICY_CACHE_MODULE_ID + ID_SIZE + 2 * sizeof(uint32_t))
 #define RECORD_HEAD (3 * sizeof(uint32_t))
 
 void pns_file_id_of(const struct stat *st, struct pns_file_id *ret)
@@ -50,8 +51,9 @@ static const uint8_t *get_id(const uint8_t *p, struct pns_file_id *id)
 	return p + sizeof(v);
 }
 
-size_t policy_cache_header(uint8_t *out, size_t max, const struct pns_file_id *module,
-	const struct pns_file_id *lib, const char *lib_path)
+size_t policy_cache_header(uint8_t *out, size_t max,
+	const uint8_t module[static PNS_POLICY_CACHE_MODULE_ID], const struct pns_file_id *lib,
+	const char *lib_path)
 {
 	size_t n = strlen(lib_path);
 	uint32_t v[2] = {(uint32_t)n, 0};
@@ -60,29 +62,29 @@ size_t policy_cache_header(uint8_t *out, size_t max, const struct pns_file_id *m
 	if (n == 0 || n >= PNS_POLICY_CACHE_PATH_MAX || max < HEADER_FIXED + n)
 		return 0;
 	memcpy(p, magic, sizeof(magic));
-	p = put_id(p + sizeof(magic), module);
-	p = put_id(p, lib);
+	memcpy(p + sizeof(magic), module, PNS_POLICY_CACHE_MODULE_ID);
+	p = put_id(p + sizeof(magic) + PNS_POLICY_CACHE_MODULE_ID, lib);
 	memcpy(p, v, sizeof(v));
 	memcpy(p + sizeof(v), lib_path, n);
 	return HEADER_FIXED + n;
 }
 
-bool policy_cache_parse(const uint8_t *buf, size_t size, const struct pns_file_id *module,
-	struct pns_file_id *ret_lib, char ret_lib_path[static PNS_POLICY_CACHE_PATH_MAX],
-	size_t *ret_records)
+bool policy_cache_parse(const uint8_t *buf, size_t size,
+	const uint8_t module[static PNS_POLICY_CACHE_MODULE_ID], struct pns_file_id *ret_lib,
+	char ret_lib_path[static PNS_POLICY_CACHE_PATH_MAX], size_t *ret_records)
 {
-	struct pns_file_id mod, lib;
+	struct pns_file_id lib;
 	const uint8_t *p;
 	uint32_t v[2];
 
-	if (size < HEADER_FIXED || memcmp(buf, magic, sizeof(magic)) != 0)
+	if (size < HEADER_FIXED || memcmp(buf, magic, sizeof(magic)) != 0 ||
+		memcmp(buf + sizeof(magic), module, PNS_POLICY_CACHE_MODULE_ID) != 0)
 		return false;
-	p = get_id(buf + sizeof(magic), &mod);
-	p = get_id(p, &lib);
+	p = get_id(buf + sizeof(magic) + PNS_POLICY_CACHE_MODULE_ID, &lib);
 	memcpy(v, p, sizeof(v));
 	p += sizeof(v);
-	if (!id_equal(&mod, module) || v[0] == 0 || v[0] >= PNS_POLICY_CACHE_PATH_MAX ||
-		v[1] != 0 || size - HEADER_FIXED < v[0] || p[0] != '/' || memchr(p, 0, v[0]))
+	if (v[0] == 0 || v[0] >= PNS_POLICY_CACHE_PATH_MAX || v[1] != 0 ||
+		size - HEADER_FIXED < v[0] || p[0] != '/' || memchr(p, 0, v[0]))
 		return false;
 	memcpy(ret_lib_path, p, v[0]);
 	ret_lib_path[v[0]] = 0;
@@ -176,20 +178,72 @@ static bool stat_id(const char *path, struct pns_file_id *ret)
 	return true;
 }
 
+/* dl_iterate_phdr(): the object whose segments hold want, and its build ID. */
+struct build_id_search {
+	uintptr_t want;
+	uint8_t *out;
+	bool found;
+};
+
+static int build_id_of(struct dl_phdr_info *info, size_t size, void *userdata)
+{
+	struct build_id_search *b = userdata;
+	bool mine = false;
+
+	for (size_t i = 0; i < info->dlpi_phnum && !mine; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+
+		mine = ph->p_type == PT_LOAD && b->want >= start && b->want - start < ph->p_memsz;
+	}
+	if (!mine)
+		return 0;
+	for (size_t i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		const uint8_t *n = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
+		const uint8_t *end = n + ph->p_memsz;
+
+		if (ph->p_type != PT_NOTE)
+			continue;
+		while ((size_t)(end - n) >= sizeof(ElfW(Nhdr))) {
+			ElfW(Nhdr) h;
+			size_t name, desc;
+
+			memcpy(&h, n, sizeof(h));
+			name = sizeof(h) + ((h.n_namesz + 3u) & ~3u);
+			desc = (h.n_descsz + 3u) & ~3u;
+			if ((size_t)(end - n) < name || (size_t)(end - n) - name < desc)
+				break;
+			if (h.n_type == NT_GNU_BUILD_ID && h.n_namesz == 4 &&
+				memcmp(n + sizeof(h), "GNU", 4) == 0 && h.n_descsz > 0) {
+				memcpy(b->out, n + name,
+					h.n_descsz < PNS_POLICY_CACHE_MODULE_ID
+						? h.n_descsz
+						: PNS_POLICY_CACHE_MODULE_ID);
+				b->found = true;
+				return 1;
+			}
+			n += name + desc;
+		}
+	}
+	return 1;
+}
+
 void policy_cache_open(struct policy_cache *c, int dir_fd)
 {
 	char lib_path[PNS_POLICY_CACHE_PATH_MAX];
+	struct build_id_search b;
 	struct pns_file_id lib_now;
 	_cleanup_close_ int fd = -1;
 	uint8_t *buf = NULL;
 	size_t records;
 	struct stat st;
-	Dl_info info;
 
 	*c = (struct policy_cache){.dir_fd = -1};
-	/* The scanner that agreed with iniparser is this file's: its identity. */
-	if (dir_fd < 0 || dladdr((void *)policy_cache_open, &info) == 0 || !info.dli_fname ||
-		info.dli_fname[0] != '/' || !stat_id(info.dli_fname, &c->module))
+	/* The scanner that agreed with iniparser is this code's: its build ID,
+	 * as mapped. An object built without one has no cache. */
+	b = (struct build_id_search){.want = (uintptr_t)policy_cache_open, .out = c->module};
+	if (dir_fd < 0 || dl_iterate_phdr(build_id_of, &b) == 0 || !b.found)
 		return;
 	c->dir_fd = dir_fd;
 
@@ -203,7 +257,7 @@ void policy_cache_open(struct policy_cache *c, int dir_fd)
 		return;
 	if (read_all(fd, buf, (size_t)st.st_size) < 0 ||
 		!policy_cache_parse(
-			buf, (size_t)st.st_size, &c->module, &c->old_lib, lib_path, &records) ||
+			buf, (size_t)st.st_size, c->module, &c->old_lib, lib_path, &records) ||
 		!stat_id(lib_path, &lib_now) || !id_equal(&lib_now, &c->old_lib)) {
 		free(buf);
 		return;
@@ -222,8 +276,12 @@ bool policy_cache_has(const struct policy_cache *c, uint32_t n_sections, uint32_
 void policy_cache_note(
 	struct policy_cache *c, uint32_t n_sections, uint32_t n_keys, const void *bytes, size_t len)
 {
-	if (c->dir_fd < 0 || policy_cache_append(&c->add, &c->add_size, &c->add_alloc, n_sections,
-				     n_keys, bytes, len) < 0) {
+	/* A batch that cannot fit is not kept; what can still is. */
+	if (c->dir_fd < 0 || c->add_size + RECORD_HEAD > PNS_POLICY_CACHE_MAX ||
+		len > PNS_POLICY_CACHE_MAX - c->add_size - RECORD_HEAD)
+		return;
+	if (policy_cache_append(
+		    &c->add, &c->add_size, &c->add_alloc, n_sections, n_keys, bytes, len) < 0) {
 		/* Out of memory: remember nothing rather than a part. */
 		free(c->add);
 		c->add = NULL;
@@ -241,7 +299,7 @@ void policy_cache_save(struct policy_cache *c, const struct pns_file_id *lib, co
 
 	if (c->dir_fd < 0 || c->add_size == 0)
 		return;
-	h = policy_cache_header(header, sizeof(header), &c->module, lib, lib_path);
+	h = policy_cache_header(header, sizeof(header), c->module, lib, lib_path);
 	if (h == 0 || h + c->add_size > PNS_POLICY_CACHE_MAX)
 		return;
 	/* The older records, newest first, as far as they fit and were confirmed by this library.

@@ -5,11 +5,11 @@
  * bytes of the sections that apply to an account, in batches, and compares
  * its reading with the scanner's. Both readings are functions of those
  * bytes alone, so a batch whose exact bytes were confirmed before, by this
- * same module file with this same libiniparser file, is confirmed again
+ * same module build with this same libiniparser file, is confirmed again
  * without loading iniparser: /run/pam_ns/policy-cache holds such batches.
  *
- * The file: a header (magic, the module's file identity, libiniparser's
- * path and file identity), then records (sections, keys, length, the
+ * The file: a header (magic, the module's build ID, libiniparser's path
+ * and file identity), then records (sections, keys, length, the
  * batch's bytes), newest first, at most PNS_POLICY_CACHE_MAX bytes in all.
  * Root's, mode 0600, in the root-only PNS_RUN_DIR; written whole into an
  * unnamed file and then linked, so no reader sees a part of one. Anything
@@ -35,10 +35,16 @@ struct pns_file_id {
 
 void pns_file_id_of(const struct stat *st, struct pns_file_id *ret);
 
+/* The code that runs: the GNU build ID of the object this file is linked
+ * into, as it is mapped (not the file at its path now, which an upgrade
+ * replaces under a process that keeps the old one loaded); zero-padded,
+ * cut at PNS_POLICY_CACHE_MODULE_ID bytes. */
+#define PNS_POLICY_CACHE_MODULE_ID 40
+
 struct policy_cache {
-	int dir_fd;		   /* PNS_RUN_DIR, not ours to close; -1: no cache */
-	struct pns_file_id module; /* the file this code runs from */
-	uint8_t *old;		   /* the records read, when they can be used */
+	int dir_fd; /* PNS_RUN_DIR, not ours to close; -1: no cache */
+	uint8_t module[PNS_POLICY_CACHE_MODULE_ID];
+	uint8_t *old; /* the records read, when they can be used */
 	size_t old_size;
 	struct pns_file_id old_lib; /* the libiniparser they were confirmed with */
 	uint8_t *add;		    /* records confirmed by this run */
@@ -49,14 +55,15 @@ struct policy_cache {
 
 /* The header into out (max bytes); its size, or 0 if the path is too long
  * or max too small. */
-size_t policy_cache_header(uint8_t *out, size_t max, const struct pns_file_id *module,
-	const struct pns_file_id *lib, const char *lib_path);
+size_t policy_cache_header(uint8_t *out, size_t max,
+	const uint8_t module[static PNS_POLICY_CACHE_MODULE_ID], const struct pns_file_id *lib,
+	const char *lib_path);
 
 /* buf's header is for this module: the library it names, and where the
  * records start. */
-bool policy_cache_parse(const uint8_t *buf, size_t size, const struct pns_file_id *module,
-	struct pns_file_id *ret_lib, char ret_lib_path[static PNS_POLICY_CACHE_PATH_MAX],
-	size_t *ret_records);
+bool policy_cache_parse(const uint8_t *buf, size_t size,
+	const uint8_t module[static PNS_POLICY_CACHE_MODULE_ID], struct pns_file_id *ret_lib,
+	char ret_lib_path[static PNS_POLICY_CACHE_PATH_MAX], size_t *ret_records);
 
 /* Is this batch among the records? A record that runs past the end stops the search. */
 bool policy_cache_find(const uint8_t *recs, size_t size, uint32_t n_sections, uint32_t n_keys,

@@ -41,7 +41,9 @@ struct ini_api {
 	__typeof__(iniparser_freedict) *freedict;
 	__typeof__(iniparser_getstring) *getstring;
 	__typeof__(iniparser_set_error_callback) *set_error_callback;
-	char path[PNS_POLICY_CACHE_PATH_MAX]; /* the file loaded, "" if unknown */
+	/* The file loaded, "" when what read the policy cannot be named for the
+	 * cache: a function from elsewhere, or a copy loaded before ours. */
+	char path[PNS_POLICY_CACHE_PATH_MAX];
 	struct pns_file_id id;
 };
 
@@ -55,8 +57,17 @@ static void *ini_sym(void *h, const char *name)
 static int ini_open(struct ini_api *ini, struct pns_diag_list *diags, const char *where)
 {
 	struct link_map *lm = NULL;
+	void *before, *fns[4];
+	Dl_info lib, fn;
+	bool nameable;
 	struct stat st;
 
+	/* Loaded already (by the caller, another module): mapped from a file
+	 * that may since have been replaced, so not one to name in the cache. */
+	before = dlopen(PNS_INIPARSER_SONAME, RTLD_LAZY | RTLD_NOLOAD);
+	nameable = !before;
+	if (before)
+		dlclose(before);
 	errno = 0;
 	ini->handle = dlopen(PNS_INIPARSER_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (!ini->handle) {
@@ -84,9 +95,20 @@ static int ini_open(struct ini_api *ini, struct pns_diag_list *diags, const char
 			PNS_INIPARSER_SONAME);
 		return -ELIBBAD;
 	}
+	(void)dlerror(); /* the lookups in the process that found nothing */
 	ini->set_error_callback(silent_error_callback);
-	/* Which file it is, for the cache: another one confirms anew. */
-	if (dlinfo(ini->handle, RTLD_DI_LINKMAP, &lm) == 0 && lm && lm->l_name &&
+	/* Which file it is, for the cache (another one confirms anew): only if
+	 * all four functions are that file's. */
+	fns[0] = (void *)ini->load;
+	fns[1] = (void *)ini->freedict;
+	fns[2] = (void *)ini->getstring;
+	fns[3] = (void *)ini->set_error_callback;
+	if (dladdr(dlsym(ini->handle, "iniparser_load"), &lib) == 0)
+		nameable = false;
+	for (size_t i = 0; i < 4 && nameable; i++)
+		nameable = dladdr(fns[i], &fn) != 0 && fn.dli_fbase == lib.dli_fbase;
+	(void)dlerror();
+	if (nameable && dlinfo(ini->handle, RTLD_DI_LINKMAP, &lm) == 0 && lm && lm->l_name &&
 		lm->l_name[0] == '/' && strlen(lm->l_name) < sizeof(ini->path) &&
 		stat(lm->l_name, &st) == 0) {
 		strcpy(ini->path, lm->l_name);

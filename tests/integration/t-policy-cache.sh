@@ -10,7 +10,11 @@
 # - a cache that is not root 0600 with one link, a symlink, or garbage is
 #   not used (iniparser runs, the login opens) and is replaced; a symlink's
 #   target is never written;
-# - a policy iniparser reads differently is denied and never cached;
+# - a policy iniparser reads differently is denied (and never cached: a
+#   function that is not the dlopen()ed file's never writes the cache);
+# - another libiniparser file confirms anew; once it changes, what it
+#   confirmed is not used;
+# - written root:root 0600 whatever the caller's gid and umask;
 # - pam_nsctl check never uses it.
 . "$(dirname "$0")/lib.sh"
 pns_setup
@@ -38,12 +42,13 @@ EOF
 	pam_ns_line
 } >"$PNS_T/pam.d/pc"
 
-# login [NAME]: one session; prints pam-drive's output, then libiniparser=yes|no
-# (whether the PAM caller opened the library).
+# login [WRAPPER...]: one session (pam-drive run through WRAPPER, if any);
+# prints pam-drive's output, then libiniparser=yes|no (whether the PAM
+# caller opened a libiniparser).
 login() {
 	local out libs
 	out=$(strace -f -qq -e trace=openat -o "$PNS_T/strace.out" \
-		"$PNS_DRIVE" --confdir "$PNS_T/pam.d" --service pc pamns-pc -- true 2>&1)
+		"$@" "$PNS_DRIVE" --confdir "$PNS_T/pam.d" --service pc pamns-pc -- true 2>&1)
 	echo "$out"
 	if grep -q 'libiniparser' "$PNS_T/strace.out"; then libs=yes; else libs=no; fi
 	echo "libiniparser=$libs"
@@ -64,13 +69,25 @@ check_eq "first login: the cache is root's, 0600, one link, a regular file" \
 	"root root 600 1 regular file" "$(cache_sig)"
 check_eq "first login: the cache starts with its magic" PNSPCv1 "$(head -c 7 "$cache" 2>&1)"
 size1=$(stat -c %s "$cache")
+sig1=$(stat -c '%i %z' "$cache")
 
 out=$(login)
 check_eq "second login, same policy: opens" PAM_SUCCESS "$(kv open_rc "$out")" "$out"
 check_eq "second login, same policy: libiniparser is not loaded" no "$(kv libiniparser "$out")" "$out"
 check_eq "second login: isolated as the policy says" yes \
 	"$([ "$(kv ns_mnt "$out")" != "$(host_ns mnt)" ] && echo yes || echo no)" "$out"
-check_eq "second login: the cache is unchanged" "$size1" "$(stat -c %s "$cache")"
+check_eq "second login: the cache is not rewritten" "$sig1" "$(stat -c '%i %z' "$cache")"
+
+# Written root:root 0600 whatever the caller's gid and umask (su keeps the
+# user's gid; the module sets the file's owner and mode itself).
+rm -f "$cache"
+out=$(login setpriv --egid "$(id -g pamns-pc)" --keep-groups)
+check_eq "caller with the user's gid: opens" PAM_SUCCESS "$(kv open_rc "$out")" "$out"
+check_eq "caller with the user's gid: the cache is root:root 0600" "root root 600 1 regular file" "$(cache_sig)"
+rm -f "$cache"
+out=$(umask 0777 && login)
+check_eq "caller with umask 0777: opens" PAM_SUCCESS "$(kv open_rc "$out")" "$out"
+check_eq "caller with umask 0777: the cache is root:root 0600" "root root 600 1 regular file" "$(cache_sig)"
 
 # The policy's bytes change: a miss; both batches are kept.
 policy <<EOF
@@ -107,15 +124,33 @@ for bad in mode-0644 two-links garbage not-root; do
 	rm -f "$PNS_RUN_DIR/policy-cache.link"
 done
 
-# A symlink in its place: not followed, its target untouched.
-echo canary >"$PNS_T/canary"
+# A symlink in its place, to a good cache (root 0600, one link): not
+# followed, so not used; its target untouched.
+cp -p "$cache" "$PNS_T/good-cache"
 rm -f "$cache"
-ln -s "$PNS_T/canary" "$cache"
+ln -s "$PNS_T/good-cache" "$cache"
 out=$(login)
 check_eq "cache is a symlink: the login opens" PAM_SUCCESS "$(kv open_rc "$out")" "$out"
-check_eq "cache is a symlink: not used (iniparser runs)" yes "$(kv libiniparser "$out")" "$out"
-check_eq "cache is a symlink: its target is untouched" canary "$(cat "$PNS_T/canary")"
+check_eq "cache is a symlink: not followed (iniparser runs)" yes "$(kv libiniparser "$out")" "$out"
+check_eq "cache is a symlink: its target is untouched" "$(stat -c '%i %s %y' "$PNS_T/good-cache")" \
+	"$(stat -c '%i %s %y' "$(readlink -f "$PNS_T/good-cache")")"
 check_eq "cache is a symlink: replaced by a regular file" "root root 600 1 regular file" "$(cache_sig)"
+
+# Another libiniparser file (a copy found first through LD_LIBRARY_PATH):
+# it confirms anew; once the copy changes, what it confirmed is not used.
+mkdir -p "$PNS_T/lib"
+cp "$(readlink -f "$(ldconfig -p | awk '/libiniparser\.so\.1 .*x86-64|libiniparser\.so\.1 /{ print $NF; exit }')")" \
+	"$PNS_T/lib/libiniparser.so.1"
+rm -f "$cache"
+out=$(login env LD_LIBRARY_PATH="$PNS_T/lib")
+check_eq "a copy of libiniparser: it confirms the policy" yes "$(kv libiniparser "$out")" "$out"
+check_contains "a copy of libiniparser: the cache names the copy" "$(tr -c '[:print:]' ' ' <"$cache")" "$PNS_T/lib/libiniparser.so.1"
+out=$(login env LD_LIBRARY_PATH="$PNS_T/lib")
+check_eq "a copy of libiniparser, again: not loaded" no "$(kv libiniparser "$out")" "$out"
+touch -d '2001-01-01' "$PNS_T/lib/libiniparser.so.1"
+out=$(login env LD_LIBRARY_PATH="$PNS_T/lib")
+check_eq "the copy changed: what it confirmed is not used" yes "$(kv libiniparser "$out")" "$out"
+check_eq "the copy changed: the login opens" PAM_SUCCESS "$(kv open_rc "$out")" "$out"
 
 # A policy iniparser reads differently from the scanner: denied, never cached.
 # The scanner and iniparser agree on every valid file, so a preloaded

@@ -17,13 +17,13 @@
 
 #include "common/policy-cache.h"
 
-static const struct pns_file_id module = {1, 2, 3, 4, 5};
+static const uint8_t module[PNS_POLICY_CACHE_MODULE_ID] = {0xf4, 0x5d, 0x39, 0xbc, 0x6c};
 static const struct pns_file_id lib = {6, 7, 8, 9, 10};
 static const char lib_path[] = "/usr/lib/x86_64-linux-gnu/libiniparser.so.1";
 
 static size_t header(uint8_t *buf, size_t max)
 {
-	size_t h = policy_cache_header(buf, max, &module, &lib, lib_path);
+	size_t h = policy_cache_header(buf, max, module, &lib, lib_path);
 
 	assert_true(h > 0);
 	return h;
@@ -36,7 +36,7 @@ static void test_header_roundtrip(void **state)
 	struct pns_file_id got;
 	size_t h = header(buf, sizeof(buf)), records = 0;
 
-	assert_true(policy_cache_parse(buf, h, &module, &got, path, &records));
+	assert_true(policy_cache_parse(buf, h, module, &got, path, &records));
 	assert_int_equal(records, h);
 	assert_string_equal(path, lib_path);
 	assert_memory_equal(&got, &lib, sizeof(lib));
@@ -46,34 +46,36 @@ static void test_header_refused(void **state)
 {
 	uint8_t buf[1024], bad[1024];
 	char path[PNS_POLICY_CACHE_PATH_MAX], long_path[PNS_POLICY_CACHE_PATH_MAX + 1];
-	struct pns_file_id got, other = module;
+	uint8_t other[PNS_POLICY_CACHE_MODULE_ID];
+	struct pns_file_id got;
 	size_t h = header(buf, sizeof(buf)), records;
 
-	/* Another module file (rebuilt, upgraded): nothing of it is used. */
-	other.mtime_ns++;
-	assert_false(policy_cache_parse(buf, h, &other, &got, path, &records));
+	/* Another module build (rebuilt, upgraded): nothing of it is used. */
+	memcpy(other, module, sizeof(other));
+	other[PNS_POLICY_CACHE_MODULE_ID - 1] ^= 1;
+	assert_false(policy_cache_parse(buf, h, other, &got, path, &records));
 	/* Every truncation. */
 	for (size_t n = 0; n < h; n++)
-		assert_false(policy_cache_parse(buf, n, &module, &got, path, &records));
+		assert_false(policy_cache_parse(buf, n, module, &got, path, &records));
 	/* A wrong magic. */
 	memcpy(bad, buf, h);
 	bad[6] = '2';
-	assert_false(policy_cache_parse(bad, h, &module, &got, path, &records));
+	assert_false(policy_cache_parse(bad, h, module, &got, path, &records));
 	/* A relative library path, or one with a NUL in it. */
-	assert_int_equal(policy_cache_header(bad, sizeof(bad), &module, &lib, "libiniparser.so.1"),
+	assert_int_equal(policy_cache_header(bad, sizeof(bad), module, &lib, "libiniparser.so.1"),
 		h - strlen(lib_path) + strlen("libiniparser.so.1"));
 	assert_false(policy_cache_parse(bad, h - strlen(lib_path) + strlen("libiniparser.so.1"),
-		&module, &got, path, &records));
+		module, &got, path, &records));
 	memcpy(bad, buf, h);
 	bad[h - 3] = 0;
-	assert_false(policy_cache_parse(bad, h, &module, &got, path, &records));
+	assert_false(policy_cache_parse(bad, h, module, &got, path, &records));
 	/* Paths that do not fit are not written. */
 	memset(long_path, 'a', sizeof(long_path) - 1);
 	long_path[0] = '/';
 	long_path[sizeof(long_path) - 1] = 0;
-	assert_int_equal(policy_cache_header(bad, sizeof(bad), &module, &lib, long_path), 0);
-	assert_int_equal(policy_cache_header(bad, sizeof(bad), &module, &lib, ""), 0);
-	assert_int_equal(policy_cache_header(bad, 10, &module, &lib, lib_path), 0);
+	assert_int_equal(policy_cache_header(bad, sizeof(bad), module, &lib, long_path), 0);
+	assert_int_equal(policy_cache_header(bad, sizeof(bad), module, &lib, ""), 0);
+	assert_int_equal(policy_cache_header(bad, 10, module, &lib, lib_path), 0);
 }
 
 static void test_records(void **state)
