@@ -28,14 +28,18 @@ fi
 user_add pamns-pc
 uid=$(id -u pamns-pc)
 cache=$PNS_RUN_DIR/policy-cache
-policy <<EOF
+# pc_policy SIZE: the policy, its bytes differing by the account's tmp_size.
+pc_policy() {
+	policy <<EOF
 [default]
 isolate    = yes
 namespaces = mount ipc uts
 
 [user:pamns-pc]
-tmp_size   = 8M
+tmp_size   = $1
 EOF
+}
+pc_policy 8M
 {
 	echo 'auth required pam_permit.so'
 	echo 'account required pam_permit.so'
@@ -90,14 +94,7 @@ check_eq "caller with umask 0777: opens" PAM_SUCCESS "$(kv open_rc "$out")" "$ou
 check_eq "caller with umask 0777: the cache is root:root 0600" "root root 600 1 regular file" "$(cache_sig)"
 
 # The policy's bytes change: a miss; both batches are kept.
-policy <<EOF
-[default]
-isolate    = yes
-namespaces = mount ipc uts
-
-[user:pamns-pc]
-tmp_size   = 9M
-EOF
+pc_policy 9M
 out=$(login)
 check_eq "edited policy: opens" PAM_SUCCESS "$(kv open_rc "$out")" "$out"
 check_eq "edited policy: iniparser confirms it" yes "$(kv libiniparser "$out")" "$out"
